@@ -1,0 +1,75 @@
+// The app's registry of running background tasks (Reflex's `app.background_tasks`).
+
+import Synchronization
+
+/// A running background task: listed in ``App/backgroundTasks`` from its start until it ends,
+/// however it ends. Pass it to ``App/cancel(_:)`` to stop it.
+public struct BackgroundTask: Sendable, Hashable, Identifiable {
+    /// Unique within the app.
+    public let id: UInt64
+    /// The tab it works for.
+    public let token: Token
+    /// Its full event name, e.g. `my_task_state.my_task`.
+    public let name: String
+}
+
+/// What a background task's code can reach: its app, tab and handle.
+struct BackgroundContext: Sendable {
+    @TaskLocal static var current: BackgroundContext?
+
+    let app: App
+    let task: BackgroundTask
+}
+
+/// Running background tasks with their Swift tasks, for listing and cancelling.
+final class TaskRegistry: Sendable {
+    private struct Entry {
+        let handle: BackgroundTask
+        let task: Task<Void, Never>
+        let cancelOnDisconnect: Bool
+    }
+
+    private let entries = Mutex<(running: [UInt64: Entry], nextID: UInt64)>(([:], 0))
+
+    /// Registers and starts a task; `body` gets the handle, and the entry is removed when it returns.
+    func start(token: Token, name: String, cancelOnDisconnect: Bool, _ body: @escaping @Sendable (BackgroundTask) async -> Void) -> BackgroundTask {
+        entries.withLock { entries in
+            entries.nextID += 1
+            let handle = BackgroundTask(id: entries.nextID, token: token, name: name)
+            // Detached: a task must not inherit the lock scope of the handler that started it.
+            let task = Task.detached { await body(handle) }
+            entries.running[handle.id] = Entry(handle: handle, task: task, cancelOnDisconnect: cancelOnDisconnect)
+            return handle
+        }
+    }
+
+    func finish(_ handle: BackgroundTask) {
+        _ = entries.withLock { $0.running.removeValue(forKey: handle.id) }
+    }
+
+    var all: [BackgroundTask] {
+        entries.withLock { $0.running.values.map(\.handle).sorted { $0.id < $1.id } }
+    }
+
+    func count(of token: Token) -> Int {
+        entries.withLock { $0.running.values.count { $0.handle.token == token } }
+    }
+
+    func cancel(_ handle: BackgroundTask) {
+        entries.withLock { $0.running[handle.id]?.task }?.cancel()
+    }
+
+    func cancel(token: Token, onlyOnDisconnect: Bool) {
+        let tasks = entries.withLock { entries in
+            entries.running.values
+                .filter { $0.handle.token == token && (!onlyOnDisconnect || $0.cancelOnDisconnect) }
+                .map(\.task)
+        }
+        for task in tasks { task.cancel() }
+    }
+
+    func cancelAll() {
+        let tasks = entries.withLock { $0.running.values.map(\.task) }
+        for task in tasks { task.cancel() }
+    }
+}

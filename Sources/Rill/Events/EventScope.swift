@@ -1,0 +1,185 @@
+// The span in which one task holds a tab's lock: the working copy, intermediate updates, chained events.
+
+import Synchronization
+
+/// The span in which one task holds a tab's lock: a handler's run, a background task's
+/// ``LiveState/withState(_:)`` block, or an ``App/modifyState(_:_:)`` call.
+///
+/// It owns the working copy of the tab's states; the handler's own state is checked out of it
+/// while the handler runs. Deltas are computed here, so only while the lock is held.
+public final class EventScope: Sendable {
+    @TaskLocal static var current: EventScope?
+
+    /// What opened the scope.
+    enum Kind {
+        /// A normal handler's run: it may push intermediate updates.
+        case handler
+        /// A background task's block or a `modifyState` call: its changes are sent when it ends.
+        case block
+    }
+
+    private struct Work: @unchecked Sendable {
+        var state: TabState
+        /// What the tab has been sent so far during this scope.
+        var sent: TabState
+        let original: TabState
+        /// The state (full name) a handler or block holds `inout`, or `"*"` for the whole tab.
+        var checkedOut: String?
+        var chained: [EventSpec] = []
+        var open = true
+    }
+
+    let app: App
+    let kind: Kind
+    /// Lets the whole-tab `TabState` handed out by this scope be written only while it is open.
+    private let access = TabState.Access()
+    /// The tab whose lock is held.
+    public let token: Token
+    /// The task that opened the scope; other tasks that inherit it are not nested in it.
+    let owner: Int?
+    private let work: Mutex<Work>
+
+    init(app: App, state: TabState, kind: Kind) {
+        self.app = app
+        self.kind = kind
+        self.token = state.token
+        self.owner = EventScope.currentTaskID()
+        self.work = Mutex(Work(state: state, sent: state, original: state))
+    }
+
+    static func currentTaskID() -> Int? {
+        withUnsafeCurrentTask { $0?.hashValue }
+    }
+
+    /// Whether the calling task already holds this tab's lock through this scope.
+    var heldByCurrentTask: Bool {
+        work.withLock { $0.open } && owner == EventScope.currentTaskID()
+    }
+
+    // MARK: Chaining
+
+    /// Runs `event` after this handler succeeds: a normal event joins the end of the tab's
+    /// queue, a background task starts.
+    public func chain(_ event: EventSpec) {
+        work.withLock { $0.chained.append(event) }
+    }
+
+    /// Chains `event` if there is one.
+    public func chain(_ event: EventSpec?) {
+        if let event { chain(event) }
+    }
+
+    /// Chains `events` in order.
+    public func chain(_ events: [EventSpec]) {
+        work.withLock { $0.chained.append(contentsOf: events) }
+    }
+
+    var chained: [EventSpec] { work.withLock { $0.chained } }
+
+    // MARK: Reaching states
+
+    func checkOut<S: LiveState>(_ type: S.Type) throws -> S {
+        try work.withLock { work in
+            try Self.ensureOpen(work)
+            work.checkedOut = S.fullName
+            return work.state[S.self]
+        }
+    }
+
+    func checkIn<S: LiveState>(_ state: S) {
+        work.withLock { work in
+            work.state[S.self] = state
+            work.checkedOut = nil
+        }
+    }
+
+    func checkOutTab() throws -> TabState {
+        try work.withLock { work in
+            try Self.ensureOpen(work)
+            work.checkedOut = "*"
+            var state = work.state
+            state.access = access
+            return state
+        }
+    }
+
+    func checkInTab(_ state: TabState) {
+        work.withLock { work in
+            work.state = state
+            work.state.access = nil
+            work.checkedOut = nil
+        }
+    }
+
+    func read<S: LiveState>(_ type: S.Type) throws -> S {
+        try work.withLock { work in
+            try Self.ensureOpen(work)
+            try Self.ensureFree(work, S.fullName)
+            return work.state[S.self]
+        }
+    }
+
+    func modify<S: LiveState, R>(_ type: S.Type, _ body: (inout S) throws -> R) throws -> R {
+        try work.withLock { work in
+            try Self.ensureOpen(work)
+            try Self.ensureFree(work, S.fullName)
+            var state = work.state[S.self]
+            let result = try body(&state)
+            work.state[S.self] = state
+            return result
+        }
+    }
+
+    // MARK: Updates
+
+    /// Sends the changes so far, `state` being the current value of the checked-out state.
+    func push<S: LiveState>(_ state: S) throws {
+        guard kind == .handler else {
+            throw ImmutableStateError(message: "push() sends a handler's changes while it runs; a block's changes are sent when the block ends")
+        }
+        let delta = try work.withLock { work in
+            try Self.ensureOpen(work)
+            work.state[S.self] = state
+            let delta = work.state.delta(from: work.sent)
+            work.sent = work.state
+            return delta
+        }
+        if !delta.isEmpty { app.deliver(token, StateUpdate(delta: delta)) }
+    }
+
+    /// Closes the scope and returns the state to commit and the changes not yet sent.
+    func finish() -> (TabState, Delta) {
+        access.close()
+        return work.withLock { work in
+            work.open = false
+            let delta = work.state.delta(from: work.sent)
+            return (work.state, delta)
+        }
+    }
+
+    /// Closes the scope without committing; if updates were pushed, returns the delta that takes
+    /// the tab back to the state before the scope.
+    func abandon() -> Delta {
+        access.close()
+        return work.withLock { work in
+            work.open = false
+            guard !work.sent.touched.isEmpty else { return [:] }
+            var back = work.original
+            back.touched = work.sent.touched
+            back.computed = work.sent.computed
+            return back.delta(from: work.sent)
+        }
+    }
+
+    private static func ensureOpen(_ work: Work) throws {
+        guard work.open else {
+            throw ImmutableStateError(message: "the tab's lock was released when its handler or block ended; use app.modifyState(token) from later work")
+        }
+    }
+
+    private static func ensureFree(_ work: Work, _ name: String) throws {
+        if work.checkedOut == name || work.checkedOut == "*" {
+            throw ImmutableStateError(message: "'\(name)' is being changed through 'self' (or the tab) in this block; change it there")
+        }
+    }
+}

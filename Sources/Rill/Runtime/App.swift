@@ -1,0 +1,278 @@
+// The app: connected tabs, the per-tab event queues, background tasks, and the one lock path all changes take.
+
+import DequeModule
+import Logging
+import Synchronization
+
+/// A Rill app: its state types, where their values live, and the tabs connected to it.
+///
+/// An event's path: the transport calls ``send(_:to:)``; a normal event joins its tab's queue
+/// (one at a time per tab, in arrival order; tabs run in parallel) and runs holding the tab's
+/// lock; a background task starts at once. Every change — handler, background block,
+/// ``modifyState(_:_:)`` — goes through one lock path that computes the delta while the lock is
+/// held, commits, and only then sends the delta to the tab.
+public final class App: Sendable {
+    /// The state types and their events.
+    public let registry: StateRegistry
+    /// Where tabs' states live.
+    public let manager: any StateManager
+    /// The clock background tasks sleep on (``LiveState/sleep(for:)``); tests pass a manual one.
+    public let clock: any Clock<Duration>
+    /// Events a tab may have waiting before new ones are refused.
+    public let maxQueuedEvents: Int
+    /// The app's logger.
+    public let logger: Logger
+
+    private struct Connection {
+        let sink: any UpdateSink
+        let router: RouterData
+    }
+
+    private struct QueuedEvent {
+        let name: String
+        let run: @Sendable (EventScope) async throws -> Void
+    }
+
+    private let connections = Mutex<[Token: Connection]>([:])
+    private let queues = Mutex<[Token: Deque<QueuedEvent>]>([:])
+    private let idleWaiters = Mutex<[Token: [CheckedContinuation<Void, Never>]]>([:])
+    let tasks = TaskRegistry()
+
+    /// Creates an app.
+    /// - Parameters:
+    ///   - states: The app's state types (their parent states are added too).
+    ///   - manager: Where states live; in this process's memory by default.
+    ///   - clock: The clock background tasks sleep on.
+    ///   - maxQueuedEvents: Events a tab may have waiting (default 1000); more are refused with an error.
+    public init(
+        states: [any LiveState.Type],
+        manager: any StateManager = MemoryStateManager(),
+        clock: any Clock<Duration> = ContinuousClock(),
+        maxQueuedEvents: Int = 1000,
+        logger: Logger = Logger(label: "rill")
+    ) {
+        self.registry = StateRegistry(states)
+        self.manager = manager
+        self.clock = clock
+        self.maxQueuedEvents = maxQueuedEvents
+        self.logger = logger
+    }
+
+    // MARK: Tabs
+
+    /// Connects a tab: from now on its updates go to `sink`, starting with its whole state
+    /// (taken under the tab's lock, so no delta can overtake it). Replaces an earlier sink of
+    /// the same token.
+    public func connect(_ token: Token, router: RouterData? = nil, sink: any UpdateSink) async throws {
+        let lease = try await manager.acquire(token, registry: registry)
+        var state = lease.state
+        let delta = state.hydrate()
+        do {
+            if !state.touched.isEmpty { try await lease.commit(state) }
+        } catch {
+            await lease.release()
+            throw error
+        }
+        connections.withLock { $0[token] = Connection(sink: sink, router: router ?? RouterData(token: token)) }
+        sink.send(StateUpdate(delta: delta, isHydration: true))
+        await lease.release()
+    }
+
+    /// Disconnects a tab if `sink` is still its sink, and cancels its tasks declared with
+    /// `cancelOnDisconnect`. Its state stays until it expires, for the tab to reconnect.
+    public func disconnect(_ token: Token, sink: any UpdateSink) {
+        let removed = connections.withLock { connections -> Bool in
+            guard let current = connections[token], current.sink === sink else { return false }
+            connections[token] = nil
+            return true
+        }
+        if removed { tasks.cancel(token: token, onlyOnDisconnect: true) }
+    }
+
+    /// Whether a tab with this token is connected.
+    public func isConnected(_ token: Token) -> Bool {
+        connections.withLock { $0[token] != nil }
+    }
+
+    /// What is known of a tab's connection; just the token when it is not connected.
+    public func router(_ token: Token) -> RouterData {
+        connections.withLock { $0[token]?.router } ?? RouterData(token: token)
+    }
+
+    /// Sends an update to a connected tab; updates of a tab that is not connected are dropped
+    /// (it gets its whole state when it connects).
+    func deliver(_ token: Token, _ update: StateUpdate) {
+        connections.withLock { $0[token]?.sink }?.send(update)
+    }
+
+    func report(_ token: Token, event: String?, _ error: any Error) {
+        logger.error("event failed", metadata: ["token": "\(token)", "event": "\(event ?? "-")", "error": "\(error)"])
+        deliver(token, StateUpdate(error: EventError(event: event, message: "\(error)")))
+    }
+
+    // MARK: Events
+
+    /// Runs an event for a tab: a normal event joins the tab's queue, a background task starts
+    /// at once. An unknown event, a payload that does not fit, or a full queue is reported to
+    /// the tab as an error and changes nothing.
+    public func send(_ event: EventSpec, to token: Token) {
+        guard let handler = registry.handler(event.name) else {
+            return report(token, event: event.name, UnknownEventError(event: event.name))
+        }
+        let payload = Payload(event: event.name, fields: event.payload)
+        do {
+            switch handler.kind {
+            case .event(let decode):
+                try enqueue(token, QueuedEvent(name: event.name, run: try decode(payload)))
+            case .background(let cancelOnDisconnect, let decode):
+                start(token, name: event.name, cancelOnDisconnect: cancelOnDisconnect, try decode(payload))
+            }
+        } catch {
+            report(token, event: event.name, error)
+        }
+    }
+
+    private func enqueue(_ token: Token, _ event: QueuedEvent) throws {
+        let startDrain = try queues.withLock { queues -> Bool in
+            if queues[token] != nil {
+                guard queues[token]!.count < maxQueuedEvents else { throw QueueFullError(limit: maxQueuedEvents) }
+                queues[token]!.append(event)
+                return false
+            }
+            queues[token] = [event]
+            return true
+        }
+        // Detached: the drain must not inherit the lock scope or task of whoever enqueued.
+        if startDrain { Task.detached { await self.drain(token) } }
+    }
+
+    /// Runs a tab's queued events one by one; the running event stays at the head so that a
+    /// queue entry exists exactly while a drain runs.
+    private func drain(_ token: Token) async {
+        while let event = queues.withLock({ $0[token]?.first }) {
+            do {
+                try await locked(token) { scope in try await event.run(scope) }
+            } catch {
+                report(token, event: event.name, error)
+            }
+            let more = queues.withLock { queues -> Bool in
+                queues[token]!.removeFirst()
+                if queues[token]!.isEmpty { queues[token] = nil }
+                return queues[token] != nil
+            }
+            if !more { break }
+        }
+        notifyIfIdle(token)
+    }
+
+    // MARK: The lock path
+
+    /// Holds the tab's lock around `body`: commits what it changed, sends the delta, then runs
+    /// the events it chained; or, if it throws, discards everything (and takes back updates it
+    /// pushed).
+    func locked<R>(_ token: Token, kind: EventScope.Kind = .handler, _ body: (EventScope) async throws -> R) async throws -> R {
+        if let current = EventScope.current, current.token == token, current.heldByCurrentTask {
+            throw NestedLockError(token: token)
+        }
+        let lease = try await manager.acquire(token, registry: registry)
+        let scope = EventScope(app: self, state: lease.state, kind: kind)
+        do {
+            // A task cancelled while it waited runs no block, even when the lock was handed to it.
+            try Task.checkCancellation()
+            let result = try await EventScope.$current.withValue(scope) { try await body(scope) }
+            let (state, delta) = scope.finish()
+            try await lease.commit(state)
+            if !delta.isEmpty { deliver(token, StateUpdate(delta: delta)) }
+            await lease.release()
+            for next in scope.chained { send(next, to: token) }
+            return result
+        } catch {
+            let back = scope.abandon()
+            if !back.isEmpty { deliver(token, StateUpdate(delta: back)) }
+            await lease.release()
+            throw error
+        }
+    }
+
+    /// Changes a tab's state from any task — one the framework did not start too — exactly like
+    /// a background task's lock block: it waits for the tab's lock, `body` sees the latest state,
+    /// and the delta is sent when it returns. If `body` throws nothing is changed.
+    ///
+    /// ```swift
+    /// try await app.modifyState(token) { tab in
+    ///     tab[LowLevelState.self].result = text
+    /// }
+    /// ```
+    public func modifyState<R>(_ token: Token, _ body: (inout TabState) async throws -> R) async throws -> R {
+        try await locked(token, kind: .block) { scope in
+            var tab = try scope.checkOutTab()
+            let result = try await body(&tab)
+            scope.checkInTab(tab)
+            return result
+        }
+    }
+
+    /// The tab's state, read without its lock; it may be stale by the time it is used.
+    public func snapshot(_ token: Token) async throws -> TabState {
+        try await manager.snapshot(token, registry: registry)
+    }
+
+    // MARK: Background tasks
+
+    /// The background tasks running now, oldest first (Reflex's `app.background_tasks`).
+    public var backgroundTasks: [BackgroundTask] { tasks.all }
+
+    /// Cancels a background task: it runs no further lock blocks; a block it is inside of
+    /// either completes or, if cancellation makes it throw, changes nothing.
+    public func cancel(_ task: BackgroundTask) {
+        tasks.cancel(task)
+    }
+
+    /// Cancels every background task of a tab.
+    public func cancelTasks(of token: Token) {
+        tasks.cancel(token: token, onlyOnDisconnect: false)
+    }
+
+    private func start(_ token: Token, name: String, cancelOnDisconnect: Bool, _ body: @escaping @Sendable (TabState) async throws -> Void) {
+        _ = tasks.start(token: token, name: name, cancelOnDisconnect: cancelOnDisconnect) { handle in
+            do {
+                let snapshot = try await self.manager.snapshot(token, registry: self.registry)
+                try await BackgroundContext.$current.withValue(BackgroundContext(app: self, task: handle)) {
+                    try await body(snapshot)
+                }
+            } catch is CancellationError {
+                self.logger.debug("background task cancelled", metadata: ["event": "\(name)"])
+            } catch {
+                self.report(token, event: name, error)
+            }
+            self.tasks.finish(handle)
+            self.notifyIfIdle(token)
+        }
+    }
+
+    // MARK: Waiting for quiet
+
+    /// Waits until the tab has no queued events and no running background tasks.
+    public func idle(_ token: Token) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = idleWaiters.withLock { waiters -> Bool in
+                if isIdle(token) { return true }
+                waiters[token, default: []].append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    private func isIdle(_ token: Token) -> Bool {
+        queues.withLock { $0[token] == nil } && tasks.count(of: token) == 0
+    }
+
+    private func notifyIfIdle(_ token: Token) {
+        let ready = idleWaiters.withLock { waiters -> [CheckedContinuation<Void, Never>] in
+            guard waiters[token] != nil, isIdle(token) else { return [] }
+            return waiters.removeValue(forKey: token) ?? []
+        }
+        for waiter in ready { waiter.resume() }
+    }
+}

@@ -1,0 +1,82 @@
+// The errors the runtime reports, each naming what was wrong and what to do.
+
+/// An event's payload did not match its handler's parameters. The state is untouched.
+public struct EventDeserializationError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// The full event name, e.g. `my_task_state.set_max_counter`.
+    public let event: String
+    /// The payload field, e.g. `value` (or `items[2].name` inside it).
+    public let field: String
+    /// The Swift type the handler expects.
+    public let expected: String
+    /// What arrived instead.
+    public let found: String
+
+    public var description: String {
+        "event '\(event)': field '\(field)' must be \(expected), found \(found)"
+    }
+}
+
+/// No state declares an event of this name. Only `mutating` methods that are not private,
+/// setters and `@Background` methods are events.
+public struct UnknownEventError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// The name that was sent.
+    public let event: String
+
+    public var description: String {
+        "no event '\(event)': events are named 'state_full_name.handler_name', e.g. 'my_task_state.toggle_running'"
+    }
+}
+
+/// State was changed where no lock is held. Change state in a handler, inside
+/// ``LiveState/withState(_:)`` in a background task, or with ``App/modifyState(_:_:)``.
+public struct ImmutableStateError: Error, CustomStringConvertible, Sendable {
+    /// What was attempted.
+    public let message: String
+
+    public var description: String { message }
+}
+
+/// A lock block was opened for a tab whose lock this task already holds; it would wait for
+/// itself forever. Change the state inside the block that is already open.
+public struct NestedLockError: Error, CustomStringConvertible, Sendable {
+    /// The tab.
+    public let token: Token
+
+    public var description: String {
+        "a lock block for tab \(token) is already open in this task; change the state inside the open block instead of opening another"
+    }
+}
+
+/// A substate path that no registered state has.
+public struct UnknownStateError: Error, CustomStringConvertible, Sendable {
+    /// The path that was asked for.
+    public let path: String
+
+    public var description: String {
+        "no state '\(path)': give the full name, e.g. 'parent_state.child_state', of a state passed to App(states:)"
+    }
+}
+
+/// A tab has more events waiting than the app allows; the newest was dropped.
+public struct QueueFullError: Error, CustomStringConvertible, Sendable {
+    /// The limit.
+    public let limit: Int
+
+    public var description: String {
+        "too many events waiting for this tab (limit \(limit)); the event was dropped, slow down"
+    }
+}
+
+/// The error a tab is told about when an event failed.
+public struct EventError: Sendable, Equatable, Codable {
+    /// The event that failed (full name), if one did.
+    public var event: String?
+    /// What went wrong, for people.
+    public var message: String
+
+    /// Creates an error report.
+    public init(event: String?, message: String) {
+        self.event = event
+        self.message = message
+    }
+}

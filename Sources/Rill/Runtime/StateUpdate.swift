@@ -1,0 +1,27 @@
+// What a tab is sent, and where the app sends it.
+
+/// What a tab is sent: a delta, the full state on connect, or an error report.
+public struct StateUpdate: Sendable, Equatable {
+    /// Changed vars by state full name.
+    public var delta: Delta
+    /// Whether `delta` is the tab's whole state (sent on connect), replacing what the tab had.
+    public var isHydration: Bool
+    /// Set when an event failed.
+    public var error: EventError?
+
+    /// Creates an update.
+    public init(delta: Delta = [:], isHydration: Bool = false, error: EventError? = nil) {
+        self.delta = delta
+        self.isHydration = isHydration
+        self.error = error
+    }
+}
+
+/// Where a connected tab's updates go: the transport's socket writer, or a test's inbox.
+///
+/// ``send(_:)`` is called while the tab's lock may be held, so it must not block: queue the
+/// update and return.
+public protocol UpdateSink: AnyObject, Sendable {
+    /// Queues an update for the tab.
+    func send(_ update: StateUpdate)
+}

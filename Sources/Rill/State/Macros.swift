@@ -1,0 +1,45 @@
+// The macros a state type is written with; their expansions live in the RillMacros target.
+
+/// Makes a struct a Rill state: every stored `var` becomes a var of the tab's state, every
+/// non-private `mutating func` an event the browser may send, and `@Background` methods
+/// background tasks.
+///
+/// ```swift
+/// @LiveState
+/// struct MyTaskState {
+///     var counter = 0
+///     @Backend var nTasks = 0
+///     mutating func clearCounter() { counter = 0 }
+/// }
+/// ```
+///
+/// The macro generates `stateInfo` (names, vars, handlers), a `$name` ``Var`` for each frontend
+/// and computed var, a setter event `set_name` for each frontend var, and the `event` namespace
+/// (`MyTaskState.event.clearCounter`).
+///
+/// - Parameters:
+///   - name: The state's name on the wire; defaults to the type name in snake_case.
+///   - parent: The state this one is a substate of; its full name becomes `parent.name`.
+@attached(member, names: arbitrary)
+@attached(extension, conformances: LiveState)
+public macro LiveState(name: String? = nil, parent: (any LiveState.Type)? = nil) =
+    #externalMacro(module: "RillMacros", type: "LiveStateMacro")
+
+/// Marks a stored var as a backend var: stored with the tab's state, never sent to the browser.
+@attached(peer)
+public macro Backend() = #externalMacro(module: "RillMacros", type: "BackendMacro")
+
+/// Marks a computed property as a computed var: derived from other vars, recomputed only when
+/// one of the vars it reads changed, and sent to the browser when its value changed.
+@attached(peer)
+public macro Computed() = #externalMacro(module: "RillMacros", type: "ComputedMacro")
+
+/// Marks a `private func … async` as a background task: it starts at once when its event is
+/// triggered, runs beside the tab's other events, and changes state only inside
+/// ``LiveState/withState(_:)`` blocks.
+///
+/// - Parameter cancelOnDisconnect: Cancel the task when its tab disconnects. By default a task
+///   keeps running and its later changes are seen when the tab reconnects.
+@attached(peer)
+public macro Background(cancelOnDisconnect: Bool = false) =
+    #externalMacro(module: "RillMacros", type: "BackgroundMacro")

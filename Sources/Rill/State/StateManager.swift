@@ -1,0 +1,143 @@
+// Where tabs' states live and how a tab's lock is taken: the protocol and the in-memory default.
+
+import Logging
+import Synchronization
+
+/// Stores each tab's ``TabState`` and guards it with a per-tab exclusive lock.
+///
+/// Every change to a tab goes through a lease: ``acquire(_:registry:)`` waits for the tab's lock
+/// (in arrival order) and loads the state, ``StateLease/commit(_:)`` stores what changed, and
+/// ``StateLease/release()`` frees the lock. A manager may store states elsewhere (Redis) and
+/// do I/O in each step; each step is `async` and may throw.
+public protocol StateManager: Sendable {
+    /// Waits for the tab's lock and loads its state. Throws `CancellationError` if the task is
+    /// cancelled while waiting (and then holds no lock).
+    func acquire(_ token: Token, registry: StateRegistry) async throws -> any StateLease
+    /// The tab's state without taking the lock: what background tasks read outside their
+    /// blocks. It may be stale by the time it is used.
+    func snapshot(_ token: Token, registry: StateRegistry) async throws -> TabState
+    /// Forgets a tab's state.
+    func remove(_ token: Token) async throws
+}
+
+/// A held tab lock and the state loaded under it.
+public protocol StateLease: Sendable {
+    /// The state as loaded when the lock was taken.
+    var state: TabState { get }
+    /// Stores `state`; only substates in its `touched` set need writing. Throws if the lock was
+    /// lost (then nothing was stored).
+    func commit(_ state: TabState) async throws
+    /// Frees the lock. Called exactly once, after a commit or instead of one.
+    func release() async
+}
+
+/// Keeps states in this process's memory: the embedded default.
+///
+/// A state not used for ``expiry`` is dropped (never while its lock is held), and a lock held
+/// longer than ``slowLockWarning`` is logged as a warning when it is released.
+public final class MemoryStateManager: StateManager {
+    private struct Stored {
+        var states: [String: any LiveState]
+        var computed: [String: [String: JSON]]
+        var lastUsed: ContinuousClock.Instant
+    }
+
+    /// How long an unused tab's state is kept.
+    public let expiry: Duration
+    /// A lock held longer than this is logged.
+    public let slowLockWarning: Duration
+    private let now: @Sendable () -> ContinuousClock.Instant
+    private let logger: Logger
+    private let lock = KeyedLock<Token>()
+    private let stored = Mutex<(tabs: [Token: Stored], lastSweep: ContinuousClock.Instant?)>(([:], nil))
+
+    /// Creates an empty manager.
+    /// - Parameters:
+    ///   - expiry: How long an unused tab's state is kept (default one hour).
+    ///   - slowLockWarning: Log a warning when a lock was held longer (default one second).
+    ///   - now: The time source; tests pass their own.
+    public init(
+        expiry: Duration = .seconds(3600),
+        slowLockWarning: Duration = .seconds(1),
+        logger: Logger = Logger(label: "rill.state"),
+        now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
+    ) {
+        self.expiry = expiry
+        self.slowLockWarning = slowLockWarning
+        self.logger = logger
+        self.now = now
+    }
+
+    public func acquire(_ token: Token, registry: StateRegistry) async throws -> any StateLease {
+        sweepIfDue()
+        try await lock.lock(token)
+        return Lease(manager: self, state: load(token, registry), acquired: now())
+    }
+
+    public func snapshot(_ token: Token, registry: StateRegistry) async throws -> TabState {
+        load(token, registry)
+    }
+
+    public func remove(_ token: Token) async throws {
+        _ = stored.withLock { $0.tabs.removeValue(forKey: token) }
+    }
+
+    /// Number of tabs whose state is held.
+    public var count: Int { stored.withLock { $0.tabs.count } }
+
+    /// Drops every state unused for longer than ``expiry`` whose lock is free.
+    public func sweep() {
+        let now = now()
+        stored.withLock { stored in
+            stored.lastSweep = now
+            stored.tabs = stored.tabs.filter { token, tab in
+                now - tab.lastUsed <= expiry || lock.isLocked(token)
+            }
+        }
+    }
+
+    private func sweepIfDue() {
+        let due = stored.withLock { stored in
+            stored.lastSweep.map { now() - $0 > expiry / 10 } ?? true
+        }
+        if due { sweep() }
+    }
+
+    private func load(_ token: Token, _ registry: StateRegistry) -> TabState {
+        let now = now()
+        let tab = stored.withLock { stored -> Stored? in
+            stored.tabs[token]?.lastUsed = now
+            return stored.tabs[token]
+        }
+        return TabState(token: token, registry: registry, states: tab?.states ?? [:], computed: tab?.computed ?? [:])
+    }
+
+    private final class Lease: StateLease {
+        let manager: MemoryStateManager
+        let state: TabState
+        let acquired: ContinuousClock.Instant
+        private let released = Atomic(false)
+
+        init(manager: MemoryStateManager, state: TabState, acquired: ContinuousClock.Instant) {
+            self.manager = manager
+            self.state = state
+            self.acquired = acquired
+        }
+
+        func commit(_ state: TabState) async throws {
+            let now = manager.now()
+            manager.stored.withLock {
+                $0.tabs[state.token] = Stored(states: state.states, computed: state.computed, lastUsed: now)
+            }
+        }
+
+        func release() async {
+            guard !released.exchange(true, ordering: .relaxed) else { return }
+            let held = manager.now() - acquired
+            if held > manager.slowLockWarning {
+                manager.logger.warning("lock held too long", metadata: ["token": "\(state.token)", "held": "\(held)"])
+            }
+            manager.lock.unlock(state.token)
+        }
+    }
+}

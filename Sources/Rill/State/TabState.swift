@@ -1,0 +1,233 @@
+// One tab's tree of states, the registry of state types, and the deltas between two versions.
+
+import Synchronization
+
+/// The changes a tab is sent: `{state full name: {var name: new value}}`.
+public typealias Delta = [String: [String: JSON]]
+
+/// Every state type of an app, by full name, and every event handler, by full event name.
+public struct StateRegistry: Sendable {
+    /// The state types by full name, parents included.
+    public let types: [String: any LiveState.Type]
+    let handlers: [String: AnyHandler]
+
+    /// Registers `states` and the parents of each.
+    public init(_ states: [any LiveState.Type]) {
+        var types: [String: any LiveState.Type] = [:]
+        var handlers: [String: AnyHandler] = [:]
+        func add<S: LiveState>(_ state: S.Type) {
+            guard types[S.fullName] == nil else { return }
+            types[S.fullName] = state
+            for (name, handler) in S.stateInfo.handlers {
+                let full = S.fullName + "." + name
+                handlers[full] = AnyHandler(S.self, name: full, handler)
+            }
+            if let parent = S.stateInfo.parent { add(parent) }
+        }
+        for state in states { add(state) }
+        self.types = types
+        self.handlers = handlers
+    }
+
+    /// The full names of the direct substates of `fullName` (`nil` for the top level), sorted.
+    public func children(of fullName: String?) -> [String] {
+        types.keys.filter { name in
+            guard let dot = name.lastIndex(of: ".") else { return fullName == nil }
+            return name[..<dot] == fullName ?? ""
+        }.sorted()
+    }
+
+    func handler(_ name: String) -> AnyHandler? { handlers[name] }
+}
+
+/// The states of one tab, as held under its lock: reach a substate by type (`tab[MyState.self]`)
+/// or by full name (``substate(_:)``).
+///
+/// A `TabState` is a value: changing one changes the tab only where the framework handed it out
+/// `inout` — inside ``App/modifyState(_:_:)`` or a ``LiveState/withTab(_:)`` block.
+public struct TabState: Sendable {
+    /// The tab this state belongs to.
+    public let token: Token
+    /// The app's state types.
+    public let registry: StateRegistry
+    var states: [String: any LiveState]
+    /// Last computed values of computed vars, by state full name; what the tab was last sent.
+    var computed: [String: [String: JSON]]
+    /// Substates written since this value was loaded; only those are diffed and saved.
+    var touched: Set<String> = []
+    /// Set while this value is the one a lock holder may change; the dynamic setters check it,
+    /// so a copy that escaped its block cannot be written as if it were the tab.
+    var access: Access?
+
+    final class Access: Sendable {
+        private let open = Atomic(true)
+        var isOpen: Bool { open.load(ordering: .acquiring) }
+        func close() { open.store(false, ordering: .releasing) }
+    }
+
+    /// A tab whose states are all at their defaults.
+    public init(token: Token, registry: StateRegistry) {
+        self.init(token: token, registry: registry, states: [:], computed: [:])
+    }
+
+    init(token: Token, registry: StateRegistry, states: [String: any LiveState], computed: [String: [String: JSON]]) {
+        self.token = token
+        self.registry = registry
+        self.states = states
+        self.computed = computed
+    }
+
+    /// The tab's state of type `S`, its defaults if it was never changed.
+    public subscript<S: LiveState>(_ type: S.Type) -> S {
+        get { states[S.fullName] as? S ?? S() }
+        set {
+            states[S.fullName] = newValue
+            touched.insert(S.fullName)
+        }
+    }
+
+    /// The substate with this full name (`parent_state.child_state`).
+    public func substate(_ fullName: String) throws -> any LiveState {
+        if let state = states[fullName] { return state }
+        guard let type = registry.types[fullName] else { throw UnknownStateError(path: fullName) }
+        return type.init()
+    }
+
+    /// The substate at this path of names, as Reflex's `get_substate(full_name.split("."))`.
+    public func substate(path: [String]) throws -> any LiveState {
+        try substate(path.joined(separator: "."))
+    }
+
+    /// Replaces a substate found with ``substate(_:)``. Throws ``ImmutableStateError`` unless
+    /// this is the tab handed out by an open lock block.
+    public mutating func setSubstate(_ state: any LiveState) throws {
+        try ensureWritable()
+        let name = type(of: state).fullName
+        states[name] = state
+        touched.insert(name)
+    }
+
+    /// The value of a var by its full path, `state_full_name.var_name`.
+    public func value(_ path: String) throws -> JSON {
+        let (state, name) = try split(path)
+        return try state.read(name, path: path)
+    }
+
+    /// Sets a var by its full path, checking the value against the var's type; computed vars
+    /// cannot be set.
+    public mutating func set(_ path: String, to value: JSON) throws {
+        let (state, name) = try split(path)
+        try setSubstate(try state.writing(name, value, path: path))
+    }
+
+    private func ensureWritable() throws {
+        guard access?.isOpen == true else {
+            throw ImmutableStateError(message: "this tab state is a snapshot or its lock block has ended; change it inside app.modifyState(token) { tab in … }")
+        }
+    }
+
+    /// Every frontend and computed var of every state: what a tab gets when it connects. The
+    /// computed values sent are remembered, so later deltas carry only ones that change.
+    mutating func hydrate() -> Delta {
+        var delta = Delta()
+        for (name, type) in registry.types {
+            let state = states[name] ?? type.init()
+            var cache: [String: JSON] = [:]
+            delta[name] = state.changes(from: nil, cache: &cache)
+            if !cache.isEmpty, computed[name] != cache {
+                computed[name] = cache
+                states[name] = state
+                touched.insert(name)
+            }
+        }
+        return delta
+    }
+
+    /// The changes from `old` to this value, updating the computed-var caches as it goes.
+    mutating func delta(from old: TabState) -> Delta {
+        var delta = Delta()
+        for name in touched {
+            // A state never written is at its defaults, on either side.
+            guard let state = states[name] ?? registry.types[name]?.init() else { continue }
+            var cache = computed[name] ?? [:]
+            let changes = state.changes(from: old.states[name] ?? registry.types[name]?.init(), cache: &cache)
+            computed[name] = cache
+            if !changes.isEmpty { delta[name] = changes }
+        }
+        return delta
+    }
+
+    private func split(_ path: String) throws -> (any LiveState, String) {
+        guard let dot = path.lastIndex(of: ".") else { throw UnknownStateError(path: path) }
+        return (try substate(String(path[..<dot])), String(path[path.index(after: dot)...]))
+    }
+}
+
+extension LiveState {
+    /// Changed frontend vars, and computed vars whose inputs changed and whose value differs
+    /// from `cache`; `old == nil` means everything is new.
+    func changes(from old: (any LiveState)?, cache: inout [String: JSON]) -> [String: JSON] {
+        let info = Self.stateInfo
+        let old = old as? Self
+        var out: [String: JSON] = [:]
+        var changed: Set<String> = []
+        for variable in info.vars where variable.kind != .computed {
+            if let old, !variable.differs(old, self) { continue }
+            changed.insert(variable.name)
+            if variable.kind == .frontend { out[variable.name] = variable.read(self) }
+        }
+        for variable in info.computed {
+            if old != nil, cache[variable.name] != nil {
+                if let deps = variable.deps, deps.isDisjoint(with: changed) { continue }
+                if variable.deps == nil, changed.isEmpty { continue }
+            }
+            let value = variable.read(self)
+            if cache[variable.name] != value || old == nil {
+                cache[variable.name] = value
+                out[variable.name] = value
+            }
+        }
+        return out
+    }
+
+    /// Every stored var (frontend and backend), for a state manager that serializes.
+    public func storedValues() -> JSON {
+        var object: [String: JSON] = [:]
+        for variable in Self.stateInfo.vars where variable.kind != .computed {
+            object[variable.name] = variable.read(self)
+        }
+        return .object(object)
+    }
+
+    /// A state from ``storedValues()``; vars missing from `json` keep their defaults. Throws
+    /// when a stored value no longer fits its var's type.
+    public init(storedValues json: JSON) throws {
+        self.init()
+        guard case .object(let object) = json else {
+            throw EventDeserializationError(event: Self.fullName, field: "", expected: "object", found: json.kindName)
+        }
+        for variable in Self.stateInfo.vars {
+            guard let write = variable.write, let value = object[variable.name] else { continue }
+            try write(&self, value)
+        }
+    }
+
+    fileprivate func read(_ name: String, path: String) throws -> JSON {
+        guard let variable = Self.stateInfo.varsByName[name] else { throw UnknownStateError(path: path) }
+        return variable.read(self)
+    }
+
+    fileprivate func writing(_ name: String, _ value: JSON, path: String) throws -> Self {
+        guard let variable = Self.stateInfo.varsByName[name] else { throw UnknownStateError(path: path) }
+        guard let write = variable.write else {
+            throw ImmutableStateError(message: "'\(path)' is a computed var; set the vars it is computed from")
+        }
+        var copy = self
+        do {
+            try write(&copy, value)
+        } catch let error as DecodingError {
+            throw EventDeserializationError(decoding: error, event: Self.fullName, field: name, expected: variable.typeName, value: value)
+        }
+        return copy
+    }
+}

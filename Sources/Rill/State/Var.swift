@@ -1,0 +1,19 @@
+// A typed reference to one var of a state, for components to bind to (`MyTaskState.$counter`).
+
+/// A reference to a frontend or computed var, typed by its value: what a component shows or
+/// binds to. The macro generates one as `State.$name` for each var the browser sees.
+public struct Var<Value>: Sendable, Hashable {
+    /// The state's full name.
+    public let state: String
+    /// The var's wire name.
+    public let name: String
+
+    /// A var of `state`; used by the macro's expansion.
+    public init<S: LiveState>(_ state: S.Type, _ path: KeyPath<S, Value>, _ name: String) {
+        self.state = S.fullName
+        self.name = name
+    }
+
+    /// `state_full_name.var_name`, as ``TabState/value(_:)`` takes it.
+    public var path: String { state + "." + name }
+}

@@ -1,0 +1,87 @@
+// The errors and fix-its Rill's macros report, worded to say what to change and why.
+
+import SwiftDiagnostics
+
+enum RillDiagnostic: DiagnosticMessage {
+    case notAStruct
+    case missingDefault(String)
+    case constant(String)
+    case backgroundNotAsync(String)
+    case backgroundMutating(String)
+    case backgroundNotPrivate(String)
+    case backgroundCalledDirectly(String)
+    case computedNeedsTypeAndGetter(String)
+    case unsupportedParameter(event: String, parameter: String)
+    case unnamedParameter(event: String)
+    case genericEvent(String)
+    case duplicateEvent(wireName: String, first: String, second: String)
+    case misplacedMarker(Marker)
+
+    var message: String {
+        switch self {
+        case .notAStruct:
+            "@LiveState applies to a struct: Rill states are values, so they cannot change outside a lock"
+        case .missingDefault(let name):
+            "give '\(name)' a default value: every tab's state starts from its defaults"
+        case .constant(let name):
+            "'\(name)' is a constant; state vars must be 'var'"
+        case .backgroundNotAsync(let name):
+            "background task '\(name)' must be 'async'"
+        case .backgroundMutating(let name):
+            "background task '\(name)' cannot be 'mutating': it changes state only inside 'withState { … }' blocks"
+        case .backgroundNotPrivate(let name):
+            "mark background task '\(name)' 'private': it is started by returning or emitting Self.event.\(name), never called directly"
+        case .backgroundCalledDirectly(let name):
+            "background task '\(name)' cannot be called directly; return or emit Self.event.\(name) instead"
+        case .computedNeedsTypeAndGetter(let name):
+            "computed var '\(name)' needs an explicit type and a getter"
+        case .unsupportedParameter(let event, let parameter):
+            "event '\(event)' cannot take parameter '\(parameter)': event payloads come from JSON"
+        case .unnamedParameter(let event):
+            "give every parameter of event '\(event)' a name: it names the parameter's JSON field"
+        case .genericEvent(let name):
+            "event '\(name)' cannot be generic: its payload types must be known"
+        case .duplicateEvent(let wireName, let first, let second) where first == second:
+            "'\(first)' is overloaded, but events are looked up by name alone; rename one of the overloads of '\(wireName)'"
+        case .duplicateEvent(let wireName, let first, let second):
+            "'\(first)' and '\(second)' both become event '\(wireName)'; rename one of them"
+        case .misplacedMarker(.background):
+            "@Background applies to an instance method of a @LiveState struct"
+        case .misplacedMarker(.backend):
+            "@Backend applies to a stored instance 'var' of a @LiveState struct"
+        case .misplacedMarker(.computed):
+            "@Computed applies to an instance 'var' of a @LiveState struct"
+        }
+    }
+
+    var diagnosticID: MessageID {
+        let id: String =
+            switch self {
+            case .notAStruct: "notAStruct"
+            case .missingDefault: "missingDefault"
+            case .constant: "constant"
+            case .backgroundNotAsync: "backgroundNotAsync"
+            case .backgroundMutating: "backgroundMutating"
+            case .backgroundNotPrivate: "backgroundNotPrivate"
+            case .backgroundCalledDirectly: "backgroundCalledDirectly"
+            case .computedNeedsTypeAndGetter: "computedNeedsTypeAndGetter"
+            case .unsupportedParameter: "unsupportedParameter"
+            case .unnamedParameter: "unnamedParameter"
+            case .genericEvent: "genericEvent"
+            case .duplicateEvent: "duplicateEvent"
+            case .misplacedMarker: "misplacedMarker"
+            }
+        return MessageID(domain: "RillMacros", id: id)
+    }
+
+    var severity: DiagnosticSeverity { .error }
+}
+
+struct RillFixIt: FixItMessage {
+    let message: String
+
+    var fixItID: MessageID { MessageID(domain: "RillMacros", id: message) }
+
+    static let useVar = RillFixIt(message: "replace 'let' with 'var'")
+    static let makePrivate = RillFixIt(message: "mark it 'private'")
+}

@@ -1,0 +1,45 @@
+// The seed's first example, as a Rill state.
+
+import Rill
+
+@LiveState
+struct MyTaskState {
+    var counter = 0
+    var maxCounter = 10
+    var running = false
+    @Backend var nTasks = 0
+
+    @Background
+    private func myTask() async throws {
+        let started = try await withState { s in
+            // The latest values are always available inside the block.
+            if s.nTasks > 0 { return false }   // only one counting loop at a time
+            s.nTasks += 1
+            return true
+        }
+        guard started else { return }
+        while true {
+            let stop = try await withState { s in
+                if s.counter >= s.maxCounter { s.running = false }
+                if !s.running {
+                    s.nTasks -= 1
+                    return true
+                }
+                s.counter += 1
+                return false
+            }
+            if stop { return }
+            // Long work goes outside the block so the tab stays interactive.
+            try await sleep(for: .milliseconds(500))
+        }
+    }
+
+    mutating func toggleRunning() -> EventSpec? {
+        running.toggle()
+        return running ? Self.event.myTask : nil
+    }
+
+    mutating func clearCounter() {
+        counter = 0
+    }
+}

@@ -1,0 +1,125 @@
+// The memory state manager: its fair, cancellation-safe lock, expiry, and slow-lock warnings.
+
+import InMemoryLogging
+import Logging
+@testable import Rill
+import Synchronization
+import Testing
+
+@Suite struct KeyedLockTests {
+    @Test func waitersAreServedInArrivalOrder() async throws {
+        final class Order: Sendable { let values = Mutex<[Int]>([]) }
+        let lock = KeyedLock<Int>()
+        let order = Order()
+        try await lock.lock(1)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<8 {
+                group.addTask {
+                    try await lock.lock(1)
+                    order.values.withLock { $0.append(index) }
+                    lock.unlock(1)
+                }
+                // Each waiter queues before the next one starts.
+                #expect(try await eventually { lock.waiterCount(1) == index + 1 })
+            }
+            lock.unlock(1)
+            try await group.waitForAll()
+        }
+        #expect(order.values.withLock { $0 } == Array(0..<8))
+        #expect(!lock.isLocked(1))
+    }
+
+    @Test func aCancelledWaiterLeavesTheQueueAndNeverHoldsTheLock() async throws {
+        let lock = KeyedLock<String>()
+        try await lock.lock("tab")
+        let cancelled = Task { try await lock.lock("tab") }
+        #expect(try await eventually { lock.waiterCount("tab") == 1 })
+        let next = Task { try await lock.lock("tab") }
+        #expect(try await eventually { lock.waiterCount("tab") == 2 })
+        cancelled.cancel()
+        await #expect(throws: CancellationError.self) { try await cancelled.value }
+        #expect(lock.waiterCount("tab") == 1)
+        lock.unlock("tab")
+        try await next.value   // the lock went to the live waiter
+        lock.unlock("tab")
+        #expect(!lock.isLocked("tab"))
+    }
+
+    @Test func differentKeysDoNotWaitForEachOther() async throws {
+        let lock = KeyedLock<Int>()
+        try await lock.lock(1)
+        try await lock.lock(2)
+        #expect(lock.isLocked(1) && lock.isLocked(2))
+        lock.unlock(1)
+        lock.unlock(2)
+    }
+}
+
+@Suite struct MemoryStateManagerTests {
+    final class ManualTime: Sendable {
+        let start = ContinuousClock.now
+        let offset = Mutex(Duration.zero)
+        func now() -> ContinuousClock.Instant { start + offset.withLock { $0 } }
+        func advance(_ by: Duration) { offset.withLock { $0 += by } }
+    }
+
+    let registry = StateRegistry([CounterState.self])
+
+    func write(_ manager: MemoryStateManager, _ token: Token, count: Int) async throws {
+        let lease = try await manager.acquire(token, registry: registry)
+        var state = lease.state
+        state[CounterState.self].count = count
+        try await lease.commit(state)
+        await lease.release()
+    }
+
+    @Test func idleStatesExpire() async throws {
+        let time = ManualTime()
+        let manager = MemoryStateManager(expiry: .seconds(60), now: time.now)
+        let token = Token.random()
+        try await write(manager, token, count: 5)
+        time.advance(.seconds(30))
+        manager.sweep()
+        #expect(try await manager.snapshot(token, registry: registry)[CounterState.self].count == 5)
+        time.advance(.seconds(61))
+        manager.sweep()
+        #expect(manager.count == 0)
+        #expect(try await manager.snapshot(token, registry: registry)[CounterState.self].count == 0)
+    }
+
+    @Test func aLockedStateNeverExpires() async throws {
+        let time = ManualTime()
+        let manager = MemoryStateManager(expiry: .seconds(60), now: time.now)
+        let token = Token.random()
+        try await write(manager, token, count: 3)
+        let lease = try await manager.acquire(token, registry: registry)
+        time.advance(.seconds(120))
+        manager.sweep()
+        #expect(manager.count == 1)
+        await lease.release()
+    }
+
+    @Test func aLockHeldTooLongIsLogged() async throws {
+        let time = ManualTime()
+        let logs = InMemoryLogHandler()
+        let manager = MemoryStateManager(
+            slowLockWarning: .seconds(1), logger: Logger(label: "test") { _ in logs }, now: time.now)
+        let token = Token.random()
+        let quick = try await manager.acquire(token, registry: registry)
+        await quick.release()
+        #expect(logs.entries.isEmpty)
+        let slow = try await manager.acquire(token, registry: registry)
+        time.advance(.seconds(2))
+        await slow.release()
+        #expect(logs.entries.map(\.level) == [.warning])
+        #expect(logs.entries.first?.message == "lock held too long")
+    }
+
+    @Test func tokensAreValidated() {
+        #expect(Token("short") == nil)
+        #expect(Token("has space in it") == nil)
+        #expect(Token(String(repeating: "a", count: 65)) == nil)
+        #expect(Token("0f8fad5b-d9cb-469f-a165-70867728950e") != nil)
+        #expect(Token(Token.random().rawValue) != nil)
+    }
+}
