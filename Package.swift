@@ -7,12 +7,21 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Rill", targets: ["Rill"]),
+        .library(name: "RillServer", targets: ["RillServer"]),
         .library(name: "RillTesting", targets: ["RillTesting"]),
+        .library(name: "RillClient", targets: ["RillClient"]),
+        .executable(name: "BackgroundTask", targets: ["BackgroundTask"]),
+        .executable(name: "LowLevel", targets: ["LowLevel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swiftlang/swift-syntax.git", exact: "602.0.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
     ],
     targets: [
         .macro(
@@ -32,10 +41,36 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "RillTesting", dependencies: ["Rill", .product(name: "DequeModule", package: "swift-collections")]),
+        .target(
+            name: "RillServer",
+            dependencies: [
+                "Rill",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Resources")]
+        ),
+        .target(
+            name: "RillTesting",
+            dependencies: ["Rill", .product(name: "DequeModule", package: "swift-collections")]
+        ),
+        .target(
+            name: "RillClient",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ]
+        ),
+        .target(name: "SeedExamples", dependencies: ["Rill", "RillClient"], path: "Examples/Seed"),
+        .executableTarget(name: "BackgroundTask", dependencies: ["RillServer", "SeedExamples"], path: "Examples/BackgroundTask"),
+        .executableTarget(name: "LowLevel", dependencies: ["RillServer", "SeedExamples"], path: "Examples/LowLevel"),
         .testTarget(
             name: "RillTests",
-            dependencies: ["Rill", "RillTesting", .product(name: "InMemoryLogging", package: "swift-log")]
+            dependencies: ["Rill", "RillTesting", "SeedExamples", .product(name: "InMemoryLogging", package: "swift-log")]
         ),
         .testTarget(
             name: "RillMacrosTests",
@@ -44,6 +79,8 @@ let package = Package(
                 .product(name: "SwiftSyntaxMacrosGenericTestSupport", package: "swift-syntax"),
             ]
         ),
+        .testTarget(name: "RillClientTests", dependencies: ["RillClient"]),
+        .testTarget(name: "RillServerTests", dependencies: ["RillServer", "RillClient", "RillTesting", "SeedExamples"]),
     ],
     swiftLanguageModes: [.v6]
 )

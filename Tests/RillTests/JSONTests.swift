@@ -539,7 +539,10 @@ private func parseError(_ text: String) -> JSONParseError? {
         func nested(_ depth: Int) -> String {
             String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
         }
-        #expect(try JSON(parsing: nested(512)) != .null)
+        let deepest = try JSON(parsing: nested(512))
+        // Everything downstream of the parser recurses, so the deepest accepted tree must survive it.
+        #expect(deepest.serialized() == nested(512))
+        #expect(try JSON(encoding: deepest).decode(JSON.self) == deepest)
         let error = try #require(parseError(nested(513)))
         #expect(error.reason.contains("depth"))
         #expect(error.offset == 512)

@@ -1,6 +1,7 @@
 // The seed's first example behaves as the seed describes, step by step on a test clock.
 
 import Rill
+@testable import SeedExamples
 import RillTesting
 import Testing
 

@@ -7,17 +7,38 @@ public struct EventSpec: Sendable, Hashable {
     public let name: String
     /// The handler's arguments by parameter name.
     public var payload: [String: JSON]
+    /// The state type that handles the event, so a page can list the states it sends events
+    /// to; `nil` for an event known only by name.
+    public let stateType: (any LiveState.Type)?
 
     /// An event of `state`; used by the macro's expansion.
     public init<S: LiveState>(_ state: S.Type, _ handler: String, _ payload: [String: JSON] = [:]) {
         self.name = S.fullName + "." + handler
         self.payload = payload
+        self.stateType = S.self
     }
 
     /// An event by its full name, for events that arrive from outside Swift (the browser).
     public init(name: String, payload: [String: JSON] = [:]) {
+        self.init(name: name, payload: payload, stateType: nil)
+    }
+
+    init(name: String, payload: [String: JSON], stateType: (any LiveState.Type)?) {
         self.name = name
         self.payload = payload
+        self.stateType = stateType
+    }
+
+    /// Two events are equal when they name the same handler with the same payload; the name
+    /// already determines the state type.
+    public static func == (lhs: EventSpec, rhs: EventSpec) -> Bool {
+        lhs.name == rhs.name && lhs.payload == rhs.payload
+    }
+
+    /// Hashes the name and payload, matching ``==(_:_:)``.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(payload)
     }
 }
 
@@ -28,11 +49,14 @@ public struct EventRef<Value: Encodable & Sendable>: Sendable, Hashable {
     public let name: String
     /// The payload field the value goes into.
     public let field: String
+    /// The state type that handles the event.
+    public let stateType: any LiveState.Type
 
     /// A handler with one parameter; used by the macro's expansion.
     public init<S: LiveState>(_ state: S.Type, _ handler: String, field: String) {
         self.name = S.fullName + "." + handler
         self.field = field
+        self.stateType = S.self
     }
 
     /// The setter of a var; used by the macro's expansion.
@@ -42,7 +66,18 @@ public struct EventRef<Value: Encodable & Sendable>: Sendable, Hashable {
 
     /// The event with its value.
     public func callAsFunction(_ value: Value) -> EventSpec {
-        EventSpec(name: name, payload: [field: JSON(argument: value)])
+        EventSpec(name: name, payload: [field: JSON(argument: value)], stateType: stateType)
+    }
+
+    /// Two references are equal when they fill the same field of the same handler.
+    public static func == (lhs: EventRef, rhs: EventRef) -> Bool {
+        lhs.name == rhs.name && lhs.field == rhs.field
+    }
+
+    /// Hashes the name and field, matching ``==(_:_:)``.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(field)
     }
 }
 

@@ -282,3 +282,21 @@ struct _JSONPathRef {
         path.keys
     }
 }
+
+// MARK: - Fast-path type identities (shared by encoder and decoder)
+
+/// Identities of the generic collection types the Codable bridges convert directly.
+///
+/// Spelling `T.self == [String].self` inside an unspecialised generic asks the runtime for
+/// `[String]`'s metadata on every call, which cost more than the conversion it guards;
+/// resolving each identity once makes a failed check a single comparison.
+enum _JSONFastTypes {
+    static let jsonArray = ObjectIdentifier([JSON].self)
+    static let jsonObject = ObjectIdentifier([String: JSON].self)
+    static let stringArray = ObjectIdentifier([String].self)
+    static let intArray = ObjectIdentifier([Int].self)
+    static let doubleArray = ObjectIdentifier([Double].self)
+    static let boolArray = ObjectIdentifier([Bool].self)
+    static let stringDictionary = ObjectIdentifier([String: String].self)
+    static let intDictionary = ObjectIdentifier([String: Int].self)
+}

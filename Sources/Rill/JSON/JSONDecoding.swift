@@ -21,37 +21,49 @@ extension JSON {
 
 enum _JSONDecoding {
     static func unbox<T: Decodable>(_ value: JSON, as type: T.Type, _ ref: _JSONPathRef) throws -> T {
-        if let fast = try fastPath(value, as: T.self, ref) {
-            return fast
-        }
-        return try T(from: _JSONValueDecoder(value: value, path: ref.path))
+        try unbox(value, as: T.self, ref) { try T(from: _JSONValueDecoder(value: value, path: ref.path)) }
     }
 
-    /// Converts the types that dominate event payloads without allocating a decoder.
+    /// Converts the types that dominate event payloads without allocating a decoder, and
+    /// hands everything else to `decodeOther`.
     ///
     /// Metatype identity is a pointer comparison; once it holds, the bit cast is a no-op.
+    /// Most payload structs fail every check, so the checks must stay cheap. The fallback is
+    /// a closure rather than an optional result because `T?` in unspecialised code costs a
+    /// runtime metadata lookup on every call.
     @inline(__always)
-    static func fastPath<T: Decodable>(_ value: JSON, as type: T.Type, _ ref: _JSONPathRef) throws -> T? {
+    static func unbox<T: Decodable>(
+        _ value: JSON,
+        as type: T.Type,
+        _ ref: _JSONPathRef,
+        decodeOther: () throws -> T
+    ) throws -> T {
+        // Non-generic metatypes are constants, so these checks are plain pointer comparisons.
         if T.self == JSON.self { return unsafeBitCast(value, to: T.self) }
         if T.self == String.self { return unsafeBitCast(try string(value, ref), to: T.self) }
         if T.self == Int.self { return unsafeBitCast(try int(value, ref), to: T.self) }
         if T.self == Bool.self { return unsafeBitCast(try bool(value, ref), to: T.self) }
         if T.self == Double.self { return unsafeBitCast(try double(value, ref), to: T.self) }
-        if T.self == [JSON].self { return unsafeBitCast(try array(value, ref) { element, _ in element }, to: T.self) }
-        if T.self == [String: JSON].self {
-            guard case .object(let members) = value else { throw mismatch([String: JSON].self, "object", value, ref) }
-            return unsafeBitCast(members, to: T.self)
-        }
-        if T.self == [String].self { return unsafeBitCast(try array(value, ref, string), to: T.self) }
-        if T.self == [Int].self { return unsafeBitCast(try array(value, ref, int), to: T.self) }
-        if T.self == [Double].self { return unsafeBitCast(try array(value, ref, double), to: T.self) }
-        if T.self == [Bool].self { return unsafeBitCast(try array(value, ref, bool), to: T.self) }
         if T.self == Float.self { return unsafeBitCast(try float(value, ref), to: T.self) }
         if T.self == Int64.self { return unsafeBitCast(try integer(value, as: Int64.self, ref), to: T.self) }
         if T.self == Int32.self { return unsafeBitCast(try integer(value, as: Int32.self, ref), to: T.self) }
         if T.self == UInt64.self { return unsafeBitCast(try integer(value, as: UInt64.self, ref), to: T.self) }
         if T.self == UInt.self { return unsafeBitCast(try integer(value, as: UInt.self, ref), to: T.self) }
-        return nil
+
+        let type = ObjectIdentifier(T.self)
+        if type == _JSONFastTypes.jsonArray {
+            guard case .array(let elements) = value else { throw mismatch([JSON].self, "array", value, ref) }
+            return unsafeBitCast(elements, to: T.self)
+        }
+        if type == _JSONFastTypes.jsonObject {
+            guard case .object(let members) = value else { throw mismatch([String: JSON].self, "object", value, ref) }
+            return unsafeBitCast(members, to: T.self)
+        }
+        if type == _JSONFastTypes.stringArray { return unsafeBitCast(try array(value, ref, string), to: T.self) }
+        if type == _JSONFastTypes.intArray { return unsafeBitCast(try array(value, ref, int), to: T.self) }
+        if type == _JSONFastTypes.doubleArray { return unsafeBitCast(try array(value, ref, double), to: T.self) }
+        if type == _JSONFastTypes.boolArray { return unsafeBitCast(try array(value, ref, bool), to: T.self) }
+        return try decodeOther()
     }
 
     static func bool(_ value: JSON, _ ref: _JSONPathRef) throws -> Bool {
@@ -198,11 +210,8 @@ final class _JSONValueDecoder: Decoder, SingleValueDecodingContainer {
     func decode(_ type: UInt64.Type) throws -> UInt64 { try _JSONDecoding.integer(value, as: type, ref) }
 
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        if let fast = try _JSONDecoding.fastPath(value, as: T.self, ref) {
-            return fast
-        }
         // Wrapper types forward to their payload at the same path; this decoder already is that.
-        return try T(from: self)
+        try _JSONDecoding.unbox(value, as: T.self, ref) { try T(from: self) }
     }
 }
 

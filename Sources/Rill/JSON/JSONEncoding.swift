@@ -47,35 +47,39 @@ enum _JSONEncoding {
     ///
     /// Metatype identity is a pointer comparison, far cheaper than a failing `as?` cast on
     /// an unspecialised generic; once identity is established the bit cast is a no-op.
+    /// Most payload structs fail every check, so the checks must stay cheap.
     @inline(__always)
     static func fastPath<T: Encodable>(_ value: T, _ ref: _JSONPathRef) throws -> JSON? {
+        // Non-generic metatypes are constants, so these checks are plain pointer comparisons.
         if T.self == JSON.self { return unsafeBitCast(value, to: JSON.self) }
         if T.self == String.self { return .string(unsafeBitCast(value, to: String.self)) }
         if T.self == Int.self { return .int(unsafeBitCast(value, to: Int.self)) }
         if T.self == Bool.self { return .bool(unsafeBitCast(value, to: Bool.self)) }
         if T.self == Double.self { return try double(unsafeBitCast(value, to: Double.self), ref) }
-        if T.self == [JSON].self { return .array(unsafeBitCast(value, to: [JSON].self)) }
-        if T.self == [String: JSON].self { return .object(unsafeBitCast(value, to: [String: JSON].self)) }
-        if T.self == [String].self { return .array(unsafeBitCast(value, to: [String].self).map(JSON.string)) }
-        if T.self == [Int].self { return .array(unsafeBitCast(value, to: [Int].self).map(JSON.int)) }
-        if T.self == [Bool].self { return .array(unsafeBitCast(value, to: [Bool].self).map(JSON.bool)) }
-        if T.self == [Double].self { return try doubles(unsafeBitCast(value, to: [Double].self), ref) }
-        if T.self == [String: String].self {
-            return .object(unsafeBitCast(value, to: [String: String].self).mapValues(JSON.string))
-        }
-        if T.self == [String: Int].self {
-            return .object(unsafeBitCast(value, to: [String: Int].self).mapValues(JSON.int))
-        }
         if T.self == Float.self { return try float(unsafeBitCast(value, to: Float.self), ref) }
-        if T.self == Int64.self { return .int(Int(unsafeBitCast(value, to: Int64.self))) }
+        if T.self == Int64.self { return try integer(unsafeBitCast(value, to: Int64.self), ref) }
         if T.self == Int32.self { return .int(Int(unsafeBitCast(value, to: Int32.self))) }
         if T.self == Int16.self { return .int(Int(unsafeBitCast(value, to: Int16.self))) }
         if T.self == Int8.self { return .int(Int(unsafeBitCast(value, to: Int8.self))) }
-        if T.self == UInt.self { return try unsigned(unsafeBitCast(value, to: UInt.self), ref) }
-        if T.self == UInt64.self { return try unsigned(unsafeBitCast(value, to: UInt64.self), ref) }
-        if T.self == UInt32.self { return .int(Int(unsafeBitCast(value, to: UInt32.self))) }
+        if T.self == UInt.self { return try integer(unsafeBitCast(value, to: UInt.self), ref) }
+        if T.self == UInt64.self { return try integer(unsafeBitCast(value, to: UInt64.self), ref) }
+        if T.self == UInt32.self { return try integer(unsafeBitCast(value, to: UInt32.self), ref) }
         if T.self == UInt16.self { return .int(Int(unsafeBitCast(value, to: UInt16.self))) }
         if T.self == UInt8.self { return .int(Int(unsafeBitCast(value, to: UInt8.self))) }
+
+        let type = ObjectIdentifier(T.self)
+        if type == _JSONFastTypes.jsonArray { return .array(unsafeBitCast(value, to: [JSON].self)) }
+        if type == _JSONFastTypes.jsonObject { return .object(unsafeBitCast(value, to: [String: JSON].self)) }
+        if type == _JSONFastTypes.stringArray { return .array(unsafeBitCast(value, to: [String].self).map(JSON.string)) }
+        if type == _JSONFastTypes.intArray { return .array(unsafeBitCast(value, to: [Int].self).map(JSON.int)) }
+        if type == _JSONFastTypes.boolArray { return .array(unsafeBitCast(value, to: [Bool].self).map(JSON.bool)) }
+        if type == _JSONFastTypes.doubleArray { return try doubles(unsafeBitCast(value, to: [Double].self), ref) }
+        if type == _JSONFastTypes.stringDictionary {
+            return .object(unsafeBitCast(value, to: [String: String].self).mapValues(JSON.string))
+        }
+        if type == _JSONFastTypes.intDictionary {
+            return .object(unsafeBitCast(value, to: [String: Int].self).mapValues(JSON.int))
+        }
         return nil
     }
 
@@ -105,10 +109,11 @@ enum _JSONEncoding {
         return .double(Double(value))
     }
 
-    /// `JSON.int` is an `Int`; silently rounding a larger unsigned value through `Double`
-    /// would corrupt identifiers, so it is an error instead.
+    /// `JSON.int` is an `Int`; silently rounding a larger value through `Double` would
+    /// corrupt identifiers, so it is an error instead. Where the value always fits (every
+    /// type but `UInt`/`UInt64` on 64-bit platforms) the check compiles away.
     @inline(__always)
-    static func unsigned<T: FixedWidthInteger & UnsignedInteger>(_ value: T, _ ref: _JSONPathRef) throws -> JSON {
+    static func integer<T: BinaryInteger>(_ value: T, _ ref: _JSONPathRef) throws -> JSON {
         guard let exact = Int(exactly: value) else {
             throw EncodingError.invalidValue(
                 value,
@@ -132,10 +137,16 @@ enum _JSONEncoding {
 ///
 /// A reference type because Codable hands out containers by value yet expects writes
 /// through any copy (and through nested containers) to land in the same place.
+///
+/// Stored properties of the boxes and the encoder opt out of dynamic exclusivity checks:
+/// they are only touched by the container methods below, which never hold an access
+/// open across a call into user code, and the checks cost more than the stores they guard.
 final class _JSONObjectBox {
-    var members: [String: JSON] = [:]
+    /// Pre-sized because growing a dictionary rehashes every key, and rehashing was the
+    /// single largest cost of encoding typical structs; eight covers most payload types.
+    @exclusivity(unchecked) var members = [String: JSON](minimumCapacity: 8)
     /// Nested containers and super-encoders, filled in after their creator returns.
-    var pending: [(key: String, value: _JSONPending)] = []
+    @exclusivity(unchecked) var pending: [(key: String, value: _JSONPending)] = []
 
     func resolved() -> JSON {
         if pending.isEmpty { return .object(members) }
@@ -149,9 +160,9 @@ final class _JSONObjectBox {
 
 /// Collects the elements of one unkeyed container.
 final class _JSONArrayBox {
-    var elements: [JSON] = []
+    @exclusivity(unchecked) var elements: [JSON] = []
     /// Positions holding a placeholder until their nested container is resolved.
-    var pending: [(index: Int, value: _JSONPending)] = []
+    @exclusivity(unchecked) var pending: [(index: Int, value: _JSONPending)] = []
 
     func resolved() -> JSON {
         if pending.isEmpty { return .array(elements) }
@@ -186,7 +197,7 @@ final class _JSONValueEncoder: Encoder {
         case array(_JSONArrayBox)
     }
 
-    var storage: Storage = .empty
+    @exclusivity(unchecked) var storage: Storage = .empty
     let path: _JSONCodingPath
 
     init(path: _JSONCodingPath) {
@@ -260,29 +271,22 @@ struct _JSONKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProtoc
     mutating func encode(_ value: Int8, forKey key: Key) throws { box.members[key.stringValue] = .int(Int(value)) }
     mutating func encode(_ value: Int16, forKey key: Key) throws { box.members[key.stringValue] = .int(Int(value)) }
     mutating func encode(_ value: Int32, forKey key: Key) throws { box.members[key.stringValue] = .int(Int(value)) }
-    mutating func encode(_ value: Int64, forKey key: Key) throws { box.members[key.stringValue] = .int(Int(value)) }
     mutating func encode(_ value: UInt8, forKey key: Key) throws { box.members[key.stringValue] = .int(Int(value)) }
     mutating func encode(_ value: UInt16, forKey key: Key) throws { box.members[key.stringValue] = .int(Int(value)) }
-    mutating func encode(_ value: UInt32, forKey key: Key) throws { box.members[key.stringValue] = .int(Int(value)) }
+    mutating func encode(_ value: Int64, forKey key: Key) throws { try store(_JSONEncoding.integer(value, ref(key)), key) }
+    mutating func encode(_ value: UInt32, forKey key: Key) throws { try store(_JSONEncoding.integer(value, ref(key)), key) }
+    mutating func encode(_ value: UInt, forKey key: Key) throws { try store(_JSONEncoding.integer(value, ref(key)), key) }
+    mutating func encode(_ value: UInt64, forKey key: Key) throws { try store(_JSONEncoding.integer(value, ref(key)), key) }
+    mutating func encode(_ value: Double, forKey key: Key) throws { try store(_JSONEncoding.double(value, ref(key)), key) }
+    mutating func encode(_ value: Float, forKey key: Key) throws { try store(_JSONEncoding.float(value, ref(key)), key) }
 
-    mutating func encode(_ value: UInt, forKey key: Key) throws {
-        box.members[key.stringValue] = try _JSONEncoding.unsigned(value, ref(key))
-    }
-
-    mutating func encode(_ value: UInt64, forKey key: Key) throws {
-        box.members[key.stringValue] = try _JSONEncoding.unsigned(value, ref(key))
-    }
-
-    mutating func encode(_ value: Double, forKey key: Key) throws {
-        box.members[key.stringValue] = try _JSONEncoding.double(value, ref(key))
-    }
-
-    mutating func encode(_ value: Float, forKey key: Key) throws {
-        box.members[key.stringValue] = try _JSONEncoding.float(value, ref(key))
+    @inline(__always)
+    private func store(_ value: JSON, _ key: Key) {
+        box.members[key.stringValue] = value
     }
 
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        box.members[key.stringValue] = try _JSONEncoding.wrap(value, ref(key))
+        try store(_JSONEncoding.wrap(value, ref(key)), key)
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(
@@ -334,12 +338,12 @@ struct _JSONUnkeyedEncodingContainer: UnkeyedEncodingContainer {
     mutating func encode(_ value: Int8) throws { box.elements.append(.int(Int(value))) }
     mutating func encode(_ value: Int16) throws { box.elements.append(.int(Int(value))) }
     mutating func encode(_ value: Int32) throws { box.elements.append(.int(Int(value))) }
-    mutating func encode(_ value: Int64) throws { box.elements.append(.int(Int(value))) }
+    mutating func encode(_ value: Int64) throws { box.elements.append(try _JSONEncoding.integer(value, nextRef)) }
     mutating func encode(_ value: UInt8) throws { box.elements.append(.int(Int(value))) }
     mutating func encode(_ value: UInt16) throws { box.elements.append(.int(Int(value))) }
-    mutating func encode(_ value: UInt32) throws { box.elements.append(.int(Int(value))) }
-    mutating func encode(_ value: UInt) throws { box.elements.append(try _JSONEncoding.unsigned(value, nextRef)) }
-    mutating func encode(_ value: UInt64) throws { box.elements.append(try _JSONEncoding.unsigned(value, nextRef)) }
+    mutating func encode(_ value: UInt32) throws { box.elements.append(try _JSONEncoding.integer(value, nextRef)) }
+    mutating func encode(_ value: UInt) throws { box.elements.append(try _JSONEncoding.integer(value, nextRef)) }
+    mutating func encode(_ value: UInt64) throws { box.elements.append(try _JSONEncoding.integer(value, nextRef)) }
     mutating func encode(_ value: Double) throws { box.elements.append(try _JSONEncoding.double(value, nextRef)) }
     mutating func encode(_ value: Float) throws { box.elements.append(try _JSONEncoding.float(value, nextRef)) }
 
@@ -395,12 +399,12 @@ struct _JSONSingleValueEncodingContainer: SingleValueEncodingContainer {
     mutating func encode(_ value: Int8) throws { store(.int(Int(value))) }
     mutating func encode(_ value: Int16) throws { store(.int(Int(value))) }
     mutating func encode(_ value: Int32) throws { store(.int(Int(value))) }
-    mutating func encode(_ value: Int64) throws { store(.int(Int(value))) }
+    mutating func encode(_ value: Int64) throws { store(try _JSONEncoding.integer(value, ref)) }
     mutating func encode(_ value: UInt8) throws { store(.int(Int(value))) }
     mutating func encode(_ value: UInt16) throws { store(.int(Int(value))) }
-    mutating func encode(_ value: UInt32) throws { store(.int(Int(value))) }
-    mutating func encode(_ value: UInt) throws { store(try _JSONEncoding.unsigned(value, ref)) }
-    mutating func encode(_ value: UInt64) throws { store(try _JSONEncoding.unsigned(value, ref)) }
+    mutating func encode(_ value: UInt32) throws { store(try _JSONEncoding.integer(value, ref)) }
+    mutating func encode(_ value: UInt) throws { store(try _JSONEncoding.integer(value, ref)) }
+    mutating func encode(_ value: UInt64) throws { store(try _JSONEncoding.integer(value, ref)) }
     mutating func encode(_ value: Double) throws { store(try _JSONEncoding.double(value, ref)) }
     mutating func encode(_ value: Float) throws { store(try _JSONEncoding.float(value, ref)) }
 

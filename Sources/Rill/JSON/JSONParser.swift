@@ -124,37 +124,50 @@ struct _JSONParser {
 
     // MARK: Values
 
+    /// A container whose closing bracket has not been reached yet.
+    private struct OpenContainer {
+        let isArray: Bool
+        /// Where this container's children begin in the shared `elements`/`members` stacks.
+        let start: Int
+    }
+
+    /// A struct rather than a tuple so the member stack uses specialised value witnesses
+    /// instead of the runtime's generic tuple copy and destroy.
+    private struct Member {
+        let key: String
+        let value: JSON
+    }
+
     /// Parses one complete value, containers included.
     ///
-    /// Iterative rather than recursive: open containers live on explicit stacks, so stack
-    /// usage is constant whatever the nesting and small threads (512 KB on Apple platforms,
-    /// less in debug builds' large frames) are safe. Arrays and objects are kept in
-    /// separate stacks and mutated in place, so appending never copies a partial container.
+    /// Iterative rather than recursive, so stack usage is constant whatever the nesting and
+    /// small threads (512 KB on Apple platforms, with debug builds' large frames) are safe.
+    /// Children of all open containers accumulate in two shared stacks; each container is
+    /// built once, at its closing bracket, at its exact size — growing a dictionary
+    /// member by member would rehash every key several times.
     private mutating func parseValue() throws(JSONParseError) -> JSON {
-        var openArrays: [[JSON]] = []
-        var openObjects: [[String: JSON]] = []
+        var open: [OpenContainer] = []
+        var elements: [JSON] = []
+        var members: [Member] = []
         var pendingKeys: [String] = []
-        /// Innermost last; `true` for an array, `false` for an object.
-        var openKinds: [Bool] = []
 
         readValue: while true {
             guard position < bytes.count else { throw error("unexpected end of input, expected a value") }
             var completed: JSON
             switch bytes[position] {
             case ASCII.openBracket:
-                try checkDepth(openKinds.count + 1)
+                try checkDepth(open.count + 1)
                 position += 1
                 skipWhitespace()
                 if position < bytes.count && bytes[position] == ASCII.closeBracket {
                     position += 1
                     completed = .array([])
                 } else {
-                    openKinds.append(true)
-                    openArrays.append([])
+                    open.append(OpenContainer(isArray: true, start: elements.count))
                     continue readValue
                 }
             case ASCII.openBrace:
-                try checkDepth(openKinds.count + 1)
+                try checkDepth(open.count + 1)
                 position += 1
                 skipWhitespace()
                 if position < bytes.count && bytes[position] == ASCII.closeBrace {
@@ -162,8 +175,7 @@ struct _JSONParser {
                     completed = .object([:])
                 } else {
                     pendingKeys.append(try parseMemberKey(afterComma: false))
-                    openKinds.append(false)
-                    openObjects.append([:])
+                    open.append(OpenContainer(isArray: false, start: members.count))
                     continue readValue
                 }
             case ASCII.quote:
@@ -184,15 +196,17 @@ struct _JSONParser {
             }
 
             // Attach the finished value to its container, closing every container that ends here.
-            while let isArray = openKinds.last {
+            while let container = open.last {
                 skipWhitespace()
                 guard position < bytes.count else {
-                    throw error(isArray ? "unterminated array, expected ',' or ']'" : "unterminated object, expected ',' or '}'")
+                    throw error(
+                        container.isArray ? "unterminated array, expected ',' or ']'" : "unterminated object, expected ',' or '}'"
+                    )
                 }
                 let separator = bytes[position]
                 position += 1
-                if isArray {
-                    openArrays[openArrays.count - 1].append(completed)
+                if container.isArray {
+                    elements.append(completed)
                     if separator == ASCII.comma {
                         skipWhitespace()
                         if position < bytes.count && bytes[position] == ASCII.closeBracket {
@@ -203,11 +217,10 @@ struct _JSONParser {
                     guard separator == ASCII.closeBracket else {
                         throw error("unexpected \(describe(position - 1)) in array, expected ',' or ']'", at: position - 1)
                     }
-                    openKinds.removeLast()
-                    completed = .array(openArrays.removeLast())
+                    completed = .array(Array(elements[container.start...]))
+                    elements.removeSubrange(container.start...)
                 } else {
-                    // Duplicate keys are permitted by RFC 8259; the last one wins, as in most parsers.
-                    openObjects[openObjects.count - 1][pendingKeys.removeLast()] = completed
+                    members.append(Member(key: pendingKeys.removeLast(), value: completed))
                     if separator == ASCII.comma {
                         skipWhitespace()
                         pendingKeys.append(try parseMemberKey(afterComma: true))
@@ -216,9 +229,15 @@ struct _JSONParser {
                     guard separator == ASCII.closeBrace else {
                         throw error("unexpected \(describe(position - 1)) in object, expected ',' or '}'", at: position - 1)
                     }
-                    openKinds.removeLast()
-                    completed = .object(openObjects.removeLast())
+                    // Duplicate keys are permitted by RFC 8259; the last one wins, as in most parsers.
+                    let object = [String: JSON](
+                        members[container.start...].lazy.map { ($0.key, $0.value) },
+                        uniquingKeysWith: { _, last in last }
+                    )
+                    members.removeSubrange(container.start...)
+                    completed = .object(object)
                 }
+                open.removeLast()
             }
             return completed
         }

@@ -3,16 +3,16 @@
 extension JSON {
     /// The compact text form of this value.
     ///
-    /// Output is deterministic (object keys in sorted order), has no insignificant
+    /// Output is deterministic (object keys in `String` order, which for ASCII keys is
+    /// byte order), has no insignificant
     /// whitespace, and is safe to embed inside an HTML `<script>` element: besides the
     /// mandatory escapes, `<`, `>`, `&`, U+2028 and U+2029 are written as `\u` escapes.
     /// Doubles use their shortest round-trip form, keeping `.0` on integral values so they
     /// parse back as ``double(_:)``; non-finite doubles are written as `null`.
     public func serialized() -> String {
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(_JSONSerializer.estimatedSize(of: self))
-        serialize(into: &buffer)
-        return String(decoding: buffer, as: UTF8.self)
+        var writer = _JSONByteWriter()
+        writer.write(self)
+        return writer.makeString()
     }
 
     /// Appends the compact text form of this value to `buffer`, as UTF-8.
@@ -20,107 +20,206 @@ extension JSON {
     /// Lets socket writers frame several values in one reusable buffer without an
     /// intermediate `String`. The output is identical to ``serialized()``.
     public func serialize(into buffer: inout [UInt8]) {
-        _JSONSerializer.write(self, into: &buffer)
+        var writer = _JSONByteWriter()
+        writer.write(self)
+        writer.append(to: &buffer)
     }
 }
 
-enum _JSONSerializer {
-    /// A cheap lower bound so the common small payload needs no regrowth.
-    static func estimatedSize(of value: JSON) -> Int {
-        switch value {
-        case .null, .bool, .int, .double: 24
-        case .string(let string): string.utf8.count + 2
-        case .array(let elements): 2 + elements.count * 8
-        case .object(let members): 2 + members.count * 24
-        }
+/// A growable byte buffer over raw memory.
+///
+/// Appending to `[UInt8]` byte by byte pays a uniqueness and capacity check on every call;
+/// here a single capacity check covers each token, and finished output is handed over
+/// with one copy.
+struct _JSONByteWriter: ~Copyable {
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private var count = 0
+    /// A struct, not a tuple, so moving members around uses specialised code rather than
+    /// the runtime's generic tuple witnesses.
+    private struct Member {
+        let key: String
+        let value: JSON
     }
 
-    static func write(_ value: JSON, into out: inout [UInt8]) {
+    private var sortScratch: [Member] = []
+
+    init() {
+        capacity = 256
+        base = .allocate(capacity: capacity)
+    }
+
+    deinit {
+        base.deallocate()
+    }
+
+    func append(to buffer: inout [UInt8]) {
+        buffer.append(contentsOf: UnsafeBufferPointer(start: base, count: count))
+    }
+
+    func makeString() -> String {
+        String(decoding: UnsafeBufferPointer(start: base, count: count), as: UTF8.self)
+    }
+
+    // MARK: Raw appends
+
+    @inline(__always)
+    private mutating func reserve(_ extra: Int) {
+        if capacity - count < extra { grow(extra) }
+    }
+
+    @inline(never)
+    private mutating func grow(_ extra: Int) {
+        let newCapacity = max(capacity * 2, count + extra)
+        let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        newBase.initialize(from: base, count: count)
+        base.deallocate()
+        base = newBase
+        capacity = newCapacity
+    }
+
+    @inline(__always)
+    private mutating func appendUnchecked(_ byte: UInt8) {
+        base[count] = byte
+        count += 1
+    }
+
+    @inline(__always)
+    private mutating func append(_ byte: UInt8) {
+        reserve(1)
+        appendUnchecked(byte)
+    }
+
+    @inline(__always)
+    private mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        reserve(bytes.count)
+        (base + count).initialize(from: source, count: bytes.count)
+        count += bytes.count
+    }
+
+    private mutating func append(_ literal: StaticString) {
+        append(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
+
+    // MARK: Values
+
+    mutating func write(_ value: JSON) {
         switch value {
         case .null:
-            out.append(contentsOf: "null".utf8)
+            append("null")
         case .bool(let flag):
-            if flag { out.append(contentsOf: "true".utf8) } else { out.append(contentsOf: "false".utf8) }
+            append(flag ? "true" : "false")
         case .int(let number):
-            writeInteger(number, into: &out)
+            writeInteger(number)
         case .double(let number):
-            writeDouble(number, into: &out)
+            writeDouble(number)
         case .string(let string):
-            writeString(string, into: &out)
+            writeString(string)
         case .array(let elements):
-            out.append(0x5B)
+            append(0x5B)
             var first = true
             for element in elements {
-                if !first { out.append(0x2C) }
+                if !first { append(0x2C) }
                 first = false
-                write(element, into: &out)
+                write(element)
             }
-            out.append(0x5D)
+            append(0x5D)
         case .object(let members):
-            writeObject(members, into: &out)
+            writeObject(members)
         }
     }
 
-    private static func writeObject(_ members: [String: JSON], into out: inout [UInt8]) {
-        out.append(0x7B)
+    private mutating func writeObject(_ members: [String: JSON]) {
+        append(0x7B)
         if members.count == 1, let only = members.first {
-            // Nothing to order; skip the sort's allocation.
-            writeString(only.key, into: &out)
-            out.append(0x3A)
-            write(only.value, into: &out)
+            // Nothing to order.
+            writeMember(only.key, only.value)
         } else if !members.isEmpty {
-            var first = true
-            for (key, value) in members.sorted(by: { $0.key < $1.key }) {
-                if !first { out.append(0x2C) }
-                first = false
-                writeString(key, into: &out)
-                out.append(0x3A)
-                write(value, into: &out)
+            // Members are sorted in a scratch area shared by all objects (nested ones stack
+            // above this range and remove themselves), so ordering allocates nothing per object.
+            if sortScratch.capacity == 0 {
+                // Skips the 1, 2, 4, 8… growth steps on a writer's first object.
+                sortScratch.reserveCapacity(32)
             }
+            let start = sortScratch.count
+            for (key, value) in members {
+                sortScratch.append(Member(key: key, value: value))
+            }
+            let end = sortScratch.count
+            sortScratch.withUnsafeMutableBufferPointer { scratch in
+                var range = UnsafeMutableBufferPointer(rebasing: scratch[start..<end])
+                range.sort { $0.key < $1.key }
+            }
+            for position in start..<end {
+                if position != start { append(0x2C) }
+                let member = sortScratch[position]
+                writeMember(member.key, member.value)
+            }
+            sortScratch.removeLast(end - start)
         }
-        out.append(0x7D)
+        append(0x7D)
     }
 
-    /// Writes decimal digits directly, avoiding the `String` that `description` would build.
-    static func writeInteger(_ number: Int, into out: inout [UInt8]) {
-        if number < 0 { out.append(0x2D) }
+    @inline(__always)
+    private mutating func writeMember(_ key: String, _ value: JSON) {
+        writeString(key)
+        append(0x3A)
+        write(value)
+    }
+
+    private mutating func writeInteger(_ number: Int) {
+        reserve(21)
+        if number < 0 { appendUnchecked(0x2D) }
         var magnitude = number.magnitude
-        if magnitude < 10 {
-            out.append(0x30 + UInt8(truncatingIfNeeded: magnitude))
-            return
-        }
-        let start = out.count
-        while magnitude > 0 {
+        let start = count
+        repeat {
             let (quotient, remainder) = magnitude.quotientAndRemainder(dividingBy: 10)
-            out.append(0x30 + UInt8(truncatingIfNeeded: remainder))
+            appendUnchecked(0x30 + UInt8(truncatingIfNeeded: remainder))
             magnitude = quotient
+        } while magnitude > 0
+        // Digits were produced least significant first.
+        var low = start
+        var high = count - 1
+        while low < high {
+            (base[low], base[high]) = (base[high], base[low])
+            low += 1
+            high -= 1
         }
-        out[start...].reverse()
     }
 
     /// Swift's `description` is the shortest text that round-trips and is valid JSON for
-    /// every finite value (`1.0`, `1e-05`, `1e+16`), so no formatting of our own is needed.
-    static func writeDouble(_ number: Double, into out: inout [UInt8]) {
+    /// every finite value (`1.0`, `1e-05`, `1e+16`). Integral values below 2^53, which
+    /// `description` prints as digits plus `.0`, are written directly to skip its `String`.
+    private mutating func writeDouble(_ number: Double) {
         guard number.isFinite else {
-            out.append(contentsOf: "null".utf8)
+            append("null")
             return
         }
-        out.append(contentsOf: number.description.utf8)
+        if number.magnitude < 9_007_199_254_740_992, number.rounded(.towardZero) == number,
+           !(number == 0 && number.sign == .minus) {
+            writeInteger(Int(number))
+            append(".0")
+            return
+        }
+        var text = number.description
+        text.withUTF8 { append($0) }
     }
 
     /// Bit `n` set means ASCII byte `n` (below 64) needs escaping: controls, `"`, `&`, `<`, `>`.
     private static let escapeMaskBelow64: UInt64 = 0x0000_0000_FFFF_FFFF
         | 1 << 0x22 | 1 << 0x26 | 1 << 0x3C | 1 << 0x3E
 
-    static func writeString(_ string: String, into out: inout [UInt8]) {
+    private mutating func writeString(_ string: String) {
         var string = string
-        string.withUTF8 { writeEscaped($0, into: &out) }
+        string.withUTF8 { writeEscaped($0) }
     }
 
     /// Copies unescaped runs in bulk and only stops at bytes that need attention.
-    private static func writeEscaped(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
-        out.append(0x22)
-        let mask = escapeMaskBelow64
+    private mutating func writeEscaped(_ bytes: UnsafeBufferPointer<UInt8>) {
+        reserve(bytes.count + 2)
+        appendUnchecked(0x22)
+        let mask = Self.escapeMaskBelow64
         var runStart = 0
         var index = 0
         let count = bytes.count
@@ -136,7 +235,7 @@ enum _JSONSerializer {
                 continue
             }
 
-            var escapeLength = 1
+            var escapedLength = 1
             if byte == 0xE2 {
                 // U+2028 / U+2029 are E2 80 A8 / E2 80 A9; any other E2 sequence passes through.
                 guard index + 2 < count, bytes[index + 1] == 0x80,
@@ -145,44 +244,46 @@ enum _JSONSerializer {
                     index += 1
                     continue
                 }
-                escapeLength = 3
+                escapedLength = 3
             }
 
-            if runStart < index {
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
-            }
+            append(UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+            reserve(6)
             switch byte {
-            case 0x22: appendEscape(0x22, into: &out)
-            case 0x5C: appendEscape(0x5C, into: &out)
-            case 0x0A: appendEscape(UInt8(ascii: "n"), into: &out)
-            case 0x0D: appendEscape(UInt8(ascii: "r"), into: &out)
-            case 0x09: appendEscape(UInt8(ascii: "t"), into: &out)
-            case 0x08: appendEscape(UInt8(ascii: "b"), into: &out)
-            case 0x0C: appendEscape(UInt8(ascii: "f"), into: &out)
-            case 0xE2: appendUnicodeEscape(bytes[index + 2] == 0xA8 ? 0x2028 : 0x2029, into: &out)
-            default: appendUnicodeEscape(UInt16(byte), into: &out)
+            case 0x22: appendShortEscape(0x22)
+            case 0x5C: appendShortEscape(0x5C)
+            case 0x0A: appendShortEscape(UInt8(ascii: "n"))
+            case 0x0D: appendShortEscape(UInt8(ascii: "r"))
+            case 0x09: appendShortEscape(UInt8(ascii: "t"))
+            case 0x08: appendShortEscape(UInt8(ascii: "b"))
+            case 0x0C: appendShortEscape(UInt8(ascii: "f"))
+            case 0xE2: appendUnicodeEscape(bytes[index + 2] == 0xA8 ? 0x2028 : 0x2029)
+            default: appendUnicodeEscape(UInt16(byte))
             }
-            index += escapeLength
+            index += escapedLength
             runStart = index
         }
-        if runStart < count {
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<count]))
-        }
-        out.append(0x22)
+        append(UnsafeBufferPointer(rebasing: bytes[runStart..<count]))
+        append(0x22)
     }
 
+    /// Requires 2 bytes reserved.
     @inline(__always)
-    private static func appendEscape(_ code: UInt8, into out: inout [UInt8]) {
-        out.append(0x5C)
-        out.append(code)
+    private mutating func appendShortEscape(_ code: UInt8) {
+        appendUnchecked(0x5C)
+        appendUnchecked(code)
     }
 
-    private static func appendUnicodeEscape(_ unit: UInt16, into out: inout [UInt8]) {
-        out.append(0x5C)
-        out.append(UInt8(ascii: "u"))
-        for shift in stride(from: 12, through: 0, by: -4) {
-            let nibble = UInt8(truncatingIfNeeded: unit >> UInt16(shift)) & 0x0F
-            out.append(nibble < 10 ? 0x30 + nibble : UInt8(ascii: "a") + nibble - 10)
+    /// Requires 6 bytes reserved.
+    private mutating func appendUnicodeEscape(_ unit: UInt16) {
+        appendUnchecked(0x5C)
+        appendUnchecked(UInt8(ascii: "u"))
+        var shift: UInt16 = 12
+        while true {
+            let nibble = UInt8(truncatingIfNeeded: unit &>> shift) & 0x0F
+            appendUnchecked(nibble < 10 ? 0x30 + nibble : UInt8(ascii: "a") + nibble - 10)
+            if shift == 0 { break }
+            shift -= 4
         }
     }
 }

@@ -36,22 +36,30 @@ public final class App: Sendable {
     private let connections = Mutex<[Token: Connection]>([:])
     private let queues = Mutex<[Token: Deque<QueuedEvent>]>([:])
     private let idleWaiters = Mutex<[Token: [CheckedContinuation<Void, Never>]]>([:])
+    private let closing = Mutex(false)
     let tasks = TaskRegistry()
+
+    /// The pages a server serves for this app.
+    public let pages: [Page]
 
     /// Creates an app.
     /// - Parameters:
-    ///   - states: The app's state types (their parent states are added too).
+    ///   - pages: The app's pages; every state they show or send events to is registered.
+    ///   - states: More state types, e.g. ones only reached through ``modifyState(_:_:)``
+    ///     (their parent states are added too).
     ///   - manager: Where states live; in this process's memory by default.
     ///   - clock: The clock background tasks sleep on.
     ///   - maxQueuedEvents: Events a tab may have waiting (default 1000); more are refused with an error.
     public init(
-        states: [any LiveState.Type],
+        pages: [Page] = [],
+        states: [any LiveState.Type] = [],
         manager: any StateManager = MemoryStateManager(),
         clock: any Clock<Duration> = ContinuousClock(),
         maxQueuedEvents: Int = 1000,
         logger: Logger = Logger(label: "rill")
     ) {
-        self.registry = StateRegistry(states)
+        self.pages = pages
+        self.registry = StateRegistry(pages.flatMap(\.states) + states)
         self.manager = manager
         self.clock = clock
         self.maxQueuedEvents = maxQueuedEvents
@@ -61,9 +69,16 @@ public final class App: Sendable {
     // MARK: Tabs
 
     /// Connects a tab: from now on its updates go to `sink`, starting with its whole state
-    /// (taken under the tab's lock, so no delta can overtake it). Replaces an earlier sink of
-    /// the same token.
-    public func connect(_ token: Token, router: RouterData? = nil, sink: any UpdateSink) async throws {
+    /// (taken under the tab's lock, so no delta can overtake it).
+    ///
+    /// - Parameter takeOver: Whether to replace a connection that already has this token (the
+    ///   tab reconnecting before its old socket was seen to close). When `false` and the token
+    ///   is connected, nothing happens and `false` is returned: a duplicated tab must get a
+    ///   token of its own.
+    /// - Returns: Whether the tab is now connected with `sink`.
+    @discardableResult
+    public func connect(_ token: Token, router: RouterData? = nil, sink: any UpdateSink, takeOver: Bool = true) async throws -> Bool {
+        if !takeOver, isConnected(token) { return false }
         let lease = try await manager.acquire(token, registry: registry)
         var state = lease.state
         let delta = state.hydrate()
@@ -73,9 +88,35 @@ public final class App: Sendable {
             await lease.release()
             throw error
         }
-        connections.withLock { $0[token] = Connection(sink: sink, router: router ?? RouterData(token: token)) }
-        sink.send(StateUpdate(delta: delta, isHydration: true))
+        let (connected, replaced) = connections.withLock { connections -> (Bool, (any UpdateSink)?) in
+            let previous = connections[token]?.sink
+            if previous != nil, !takeOver { return (false, nil) }
+            connections[token] = Connection(sink: sink, router: router ?? RouterData(token: token))
+            return (true, previous)
+        }
+        if connected { sink.send(StateUpdate(delta: delta, isHydration: true)) }
         await lease.release()
+        replaced?.close(.superseded)
+        return connected
+    }
+
+    /// Stops the app: refuses new events, waits up to `gracePeriod` for queued events and
+    /// background tasks to finish, cancels those still running, and closes every connection.
+    public func shutdown(gracePeriod: Duration = .seconds(10)) async {
+        closing.withLock { $0 = true }
+        let deadline = ContinuousClock.now + gracePeriod
+        while ContinuousClock.now < deadline, !(queues.withLock { $0.isEmpty } && tasks.all.isEmpty) {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        tasks.cancelAll()
+        while ContinuousClock.now < deadline + .seconds(1), !tasks.all.isEmpty {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        let sinks = connections.withLock { connections in
+            defer { connections.removeAll() }
+            return connections.values.map(\.sink)
+        }
+        for sink in sinks { sink.close(.shutdown) }
     }
 
     /// Disconnects a tab if `sink` is still its sink, and cancels its tasks declared with
@@ -116,6 +157,9 @@ public final class App: Sendable {
     /// at once. An unknown event, a payload that does not fit, or a full queue is reported to
     /// the tab as an error and changes nothing.
     public func send(_ event: EventSpec, to token: Token) {
+        if closing.withLock({ $0 }) {
+            return report(token, event: event.name, ShuttingDownError())
+        }
         guard let handler = registry.handler(event.name) else {
             return report(token, event: event.name, UnknownEventError(event: event.name))
         }

@@ -80,3 +80,8 @@ public struct EventError: Sendable, Equatable, Codable {
         self.message = message
     }
 }
+
+/// The app is shutting down and takes no new events.
+public struct ShuttingDownError: Error, CustomStringConvertible, Sendable {
+    public var description: String { "the server is shutting down; the event was not run" }
+}

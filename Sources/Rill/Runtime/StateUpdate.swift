@@ -24,4 +24,19 @@ public struct StateUpdate: Sendable, Equatable {
 public protocol UpdateSink: AnyObject, Sendable {
     /// Queues an update for the tab.
     func send(_ update: StateUpdate)
+    /// The app no longer sends to this sink: another connection took the token over, or the
+    /// app is shutting down. A socket closes itself.
+    func close(_ reason: CloseReason)
+}
+
+extension UpdateSink {
+    public func close(_ reason: CloseReason) {}
+}
+
+/// Why the app let go of a tab's connection.
+public enum CloseReason: Sendable, Equatable {
+    /// A newer connection with the same token replaced this one (the tab reconnected).
+    case superseded
+    /// The app is shutting down.
+    case shutdown
 }

@@ -1,9 +1,10 @@
-// The seed's first example, as a Rill state.
+// The seed's first example: a counter that a background task advances twice a second.
 
 import Rill
 
+/// The counter's state: the heading shows `counter`, the input sets `maxCounter`.
 @LiveState
-struct MyTaskState {
+public struct MyTaskState {
     var counter = 0
     var maxCounter = 10
     var running = false
@@ -34,6 +35,8 @@ struct MyTaskState {
         }
     }
 
+    public init() {}
+
     mutating func toggleRunning() -> EventSpec? {
         running.toggle()
         return running ? Self.event.myTask : nil
@@ -41,5 +44,16 @@ struct MyTaskState {
 
     mutating func clearCounter() {
         counter = 0
+    }
+}
+
+/// The seed's page: a heading with the counter, the maximum, Start/Stop and Reset.
+public func backgroundTaskExample() -> some Component {
+    HStack {
+        Heading(MyTaskState.$counter, " /")
+        NumberInput(value: MyTaskState.$maxCounter, onChange: MyTaskState.event.setMaxCounter)
+            .width("8em")
+        Button(Cond(!MyTaskState.$running, "Start", "Stop"), onClick: MyTaskState.event.toggleRunning)
+        Button("Reset", onClick: MyTaskState.event.clearCounter)
     }
 }

@@ -1,0 +1,95 @@
+// A page: a path, a title and components, compiled once into the page JSON and its HTML shell.
+
+/// A page of the app: what the browser gets at `path`.
+///
+/// ```swift
+/// let page = Page("/", title: "Background task") { backgroundTaskExample() }
+/// try await App(pages: [page]).run()
+/// ```
+///
+/// The components are compiled once, here; every tab that opens the page gets the same JSON
+/// (docs/page-format.md) and fills it from its own state.
+public struct Page: Sendable {
+    /// The URL path the page is served at.
+    public let path: String
+    /// The document title.
+    public let title: String
+    /// Every state type whose vars the page shows or whose events it sends, by full name.
+    public let states: [any LiveState.Type]
+    /// The page object: title, path, socket, initial state and node tree.
+    public let json: JSON
+    private let serializedJSON: String
+
+    static let socketPath = "/_rill/socket"
+
+    /// Compiles `content` into a page.
+    /// - Parameters:
+    ///   - path: The URL path, such as `"/"` or `"/todos"`.
+    ///   - title: The document title.
+    public init(_ path: String, title: String, @ComponentBuilder content: () -> some Component) {
+        let root = content().compiled()
+        var statesByName: [String: any LiveState.Type] = [:]
+        root.collectStates(into: &statesByName)
+        let states = statesByName.sorted { $0.key < $1.key }.map(\.value)
+        self.path = path
+        self.title = title
+        self.states = states
+        self.json = [
+            "title": .string(title),
+            "path": .string(path),
+            "socket": .string(Self.socketPath),
+            "initial": .object(Dictionary(uniqueKeysWithValues: states.map { ($0.fullName, .object(Self.defaults(of: $0))) })),
+            "root": root.json(at: 0),
+        ]
+        self.serializedJSON = json.serialized()
+    }
+
+    /// What a tab of `S` shows before it connects: the frontend and computed vars of `S()`.
+    private static func defaults<S: LiveState>(of state: S.Type) -> [String: JSON] {
+        var computed: [String: JSON] = [:]
+        return S().changes(from: nil, cache: &computed)
+    }
+
+    /// The HTML document served at ``path``: the page JSON in a data block, the runtime's
+    /// script and stylesheet, and an empty root the runtime renders into.
+    ///
+    /// The JSON needs no escaping to sit in the `<script>` element: its serializer writes `<`,
+    /// `>` and `&` as `\u` escapes, so no `</script>` can appear in it.
+    /// - Parameter nonce: A CSP nonce for the script and stylesheet elements, for servers whose
+    ///   policy uses nonces rather than `'self'`.
+    public func html(nonce: String? = nil) -> String {
+        let nonceAttribute = nonce.map { " nonce=\"\(Self.escapeHTML($0))\"" } ?? ""
+        return """
+            <!doctype html>
+            <html lang="en">
+            <head>
+              <meta charset="utf-8">
+              <meta name="viewport" content="width=device-width, initial-scale=1">
+              <title>\(Self.escapeHTML(title))</title>
+              <link rel="stylesheet" href="/_rill/rill.css"\(nonceAttribute)>
+              <script type="application/json" id="rill-page"\(nonceAttribute)>\(serializedJSON)</script>
+              <script src="/_rill/rill.js" defer\(nonceAttribute)></script>
+            </head>
+            <body><div id="rill-root"></div></body>
+            </html>
+
+            """
+    }
+
+    /// Escapes text for an HTML text node or a quoted attribute value.
+    static func escapeHTML(_ text: String) -> String {
+        var escaped = ""
+        escaped.reserveCapacity(text.utf8.count)
+        for character in text {
+            switch character {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            case "\"": escaped += "&quot;"
+            case "'": escaped += "&#39;"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
+    }
+}

@@ -1,0 +1,63 @@
+// The wire messages of docs/protocol.md: decoding what a tab sends, encoding what it is sent.
+
+import Rill
+
+/// A message from a tab, checked against the protocol.
+enum Incoming {
+    case event(EventSpec)
+
+    /// Parses one text frame; the error says what was wrong, for the tab to read.
+    init(_ text: String) throws(ProtocolError) {
+        let json: JSON
+        do {
+            json = try JSON(parsing: text)
+        } catch {
+            throw ProtocolError("message is not JSON (\(error)); send {\"type\":\"event\",\"name\":…,\"payload\":{…}}")
+        }
+        guard case .object(let object) = json else {
+            throw ProtocolError("message must be a JSON object, got \(json.kindName)")
+        }
+        guard case .string(let type)? = object["type"] else {
+            throw ProtocolError("message has no string 'type'; the only type a tab sends is \"event\"")
+        }
+        guard type == "event" else {
+            throw ProtocolError("unknown message type '\(type)'; the only type a tab sends is \"event\"")
+        }
+        guard case .string(let name)? = object["name"], !name.isEmpty else {
+            throw ProtocolError("event message has no string 'name', e.g. \"my_task_state.toggle_running\"")
+        }
+        switch object["payload"] {
+        case nil, .null?:
+            self = .event(EventSpec(name: name))
+        case .object(let payload)?:
+            self = .event(EventSpec(name: name, payload: payload))
+        case let other?:
+            throw ProtocolError("event '\(name)': 'payload' must be an object of arguments, got \(other.kindName)")
+        }
+    }
+}
+
+/// A message that breaks the protocol; nothing was run.
+struct ProtocolError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension StateUpdate {
+    /// The update as a protocol message for the tab `token`.
+    func message(token: Token) -> String {
+        let json: JSON
+        if let error {
+            json = ["type": "error", "event": error.event.map(JSON.string) ?? .null, "message": .string(error.message)]
+        } else if isHydration {
+            json = ["type": "hydrate", "token": .string(token.rawValue), "state": Self.object(delta)]
+        } else {
+            json = ["type": "delta", "delta": Self.object(delta)]
+        }
+        return json.serialized()
+    }
+
+    private static func object(_ delta: Delta) -> JSON {
+        .object(delta.mapValues { .object($0) })
+    }
+}

@@ -1,0 +1,791 @@
+// Rill's browser runtime: renders the page JSON, keeps it in step with the tab's state over one WebSocket, and sends the person's events.
+(() => {
+  "use strict";
+
+  const ALLOWED_TAGS = new Set(("div span h1 h2 h3 h4 h5 h6 p button input label progress ul ol li " +
+    "section header footer main nav a img strong em code pre small hr br").split(" "));
+  const ALLOWED_ATTRS = new Set("id type min max step placeholder href src alt for name title role".split(" "));
+  const ALLOWED_PROPS = new Set(["value", "checked", "disabled", "hidden"]);
+  const ALLOWED_EVENTS = new Set(["click", "change", "input", "submit", "keydown"]);
+  const TOKEN_KEY = "rill-token";
+  const RESUME_KEY = "rill-resume";
+  const SUPERSEDED = 4001;
+  const TOKEN_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
+  const SVG_NS = "http://www.w3.org/2000/svg";
+  const TOAST_MS = 5000;
+  const MAX_TOASTS = 5;
+
+  // ---- Values and expressions ----
+
+  const isObject = (x) => x !== null && typeof x === "object" && !Array.isArray(x);
+
+  function truthy(v) {
+    return !(v === false || v === null || v === undefined || v === 0 || v === "");
+  }
+
+  function equal(a, b) {
+    if (a === b) return true;
+    if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+    if (Array.isArray(a) !== Array.isArray(b)) return false;
+    const ka = Object.keys(a);
+    if (ka.length !== Object.keys(b).length) return false;
+    return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && equal(a[k], b[k]));
+  }
+
+  function toText(v) {
+    if (v === null || v === undefined) return "";
+    if (typeof v === "string") return v;
+    if (typeof v === "number" || typeof v === "boolean") return String(v);
+    return JSON.stringify(v);
+  }
+
+  // JSON has no NaN or Infinity, so arithmetic that leaves the finite numbers yields null.
+  const finite = (n) => (Number.isFinite(n) ? n : null);
+  const isNum = (x) => typeof x === "number";
+
+  function child(v, key) {
+    if (Array.isArray(v) && Number.isInteger(key)) return v[key] ?? null;
+    if (isObject(v) && typeof key === "string" && Object.prototype.hasOwnProperty.call(v, key)) return v[key];
+    return null;
+  }
+
+  // While a binding computes, every var path and foreach scope it reads lands here.
+  let reading = null;
+  let state = {};
+
+  function readVar(path) {
+    if (reading) reading.add(path);
+    const dot = path.lastIndexOf(".");
+    if (dot < 0) return null;
+    return child(child(state, path.slice(0, dot)), path.slice(dot + 1));
+  }
+
+  function scopeAt(scope, depth) {
+    let s = scope;
+    for (let i = 0; i < (depth || 0) && s; i++) s = s.parent;
+    if (s && reading) reading.add(s);
+    return s;
+  }
+
+  function evaluate(expr, scope) {
+    if (!isObject(expr)) return expr ?? null;
+    if ("lit" in expr) return expr.lit ?? null;
+    if ("var" in expr) return readVar(String(expr.var));
+    if ("item" in expr) {
+      const s = scopeAt(scope, expr.depth);
+      return s ? (expr.item || []).reduce(child, s.item) : null;
+    }
+    if ("index" in expr) {
+      const s = scopeAt(scope, expr.index);
+      return s ? s.index : null;
+    }
+    if ("op" in expr) return operate(expr.op, expr.args || [], scope);
+    complain("not an expression: " + JSON.stringify(expr));
+    return null;
+  }
+
+  function compare(a, b, holds) {
+    return (isNum(a) && isNum(b)) || (typeof a === "string" && typeof b === "string") ? holds(a, b) : false;
+  }
+
+  function arithmetic(a, b, f) {
+    return isNum(a) && isNum(b) ? finite(f(a, b)) : null;
+  }
+
+  function add(a, b) {
+    if (typeof a === "string" || typeof b === "string") return toText(a) + toText(b);
+    return arithmetic(a, b, (x, y) => x + y);
+  }
+
+  function operate(op, args, scope) {
+    const arg = (i) => evaluate(args[i], scope);
+    switch (op) {
+      case "not": return !truthy(arg(0));
+      case "and": return args.every((a) => truthy(evaluate(a, scope)));
+      case "or": return args.some((a) => truthy(evaluate(a, scope)));
+      case "eq": return equal(arg(0), arg(1));
+      case "ne": return !equal(arg(0), arg(1));
+      case "lt": return compare(arg(0), arg(1), (a, b) => a < b);
+      case "le": return compare(arg(0), arg(1), (a, b) => a <= b);
+      case "gt": return compare(arg(0), arg(1), (a, b) => a > b);
+      case "ge": return compare(arg(0), arg(1), (a, b) => a >= b);
+      case "add": return args.length ? args.map((a) => evaluate(a, scope)).reduce(add) : null;
+      case "sub": return arithmetic(arg(0), arg(1), (a, b) => a - b);
+      case "mul": return arithmetic(arg(0), arg(1), (a, b) => a * b);
+      case "div": return arithmetic(arg(0), arg(1), (a, b) => (b === 0 ? null : a / b));
+      case "mod": return arithmetic(arg(0), arg(1), (a, b) => (b === 0 ? null : a % b));
+      case "neg": { const a = arg(0); return isNum(a) ? -a : null; }
+      case "concat": return args.map((a) => toText(evaluate(a, scope))).join("");
+      case "cond": return truthy(arg(0)) ? arg(1) : arg(2);
+      case "str": return toText(arg(0));
+      case "len": { const a = arg(0); return Array.isArray(a) || typeof a === "string" ? a.length : 0; }
+      case "get": return child(arg(0), arg(1));
+      default:
+        complain(`unknown operator '${op}'`);
+        return null;
+    }
+  }
+
+  // ---- Bindings ----
+  // A binding recomputes one expression-derived value and writes it to the DOM. It re-learns
+  // what it reads on every run, so a branch of a `cond` op that is not taken costs no updates.
+
+  const watchers = new Map(); // var path → Set of bindings
+  let nextBindingId = 0;
+
+  function watchersOf(source) {
+    if (typeof source !== "string") return source.watchers;
+    let set = watchers.get(source);
+    if (!set) watchers.set(source, (set = new Set()));
+    return set;
+  }
+
+  function unwatch(binding) {
+    for (const source of binding.sources) {
+      const set = watchersOf(source);
+      set.delete(binding);
+      if (set.size === 0 && typeof source === "string") watchers.delete(source);
+    }
+    binding.sources = [];
+  }
+
+  // `owner` collects cleanups of a subtree so a swapped-out branch or removed item stops updating.
+  // With `always`, apply runs even when the value is unchanged (the DOM may have drifted from it).
+  function bind(owner, compute, apply, always = false) {
+    const binding = { id: nextBindingId++, alive: true, sources: [], ran: false, last: undefined };
+    binding.run = () => {
+      if (!binding.alive) return;
+      unwatch(binding);
+      const outer = reading;
+      reading = new Set();
+      let value;
+      try {
+        value = compute();
+      } finally {
+        binding.sources = [...reading];
+        reading = outer;
+      }
+      for (const source of binding.sources) watchersOf(source).add(binding);
+      if (binding.ran && !always && equal(value, binding.last)) return;
+      binding.ran = true;
+      binding.last = value;
+      apply(value);
+    };
+    binding.refresh = () => binding.alive && apply(binding.last);
+    owner.push(() => {
+      binding.alive = false;
+      unwatch(binding);
+    });
+    binding.run();
+    return binding;
+  }
+
+  // Parents are bound before their children, so running in id order lets a `cond` or `foreach`
+  // drop a subtree before its stale bindings would run.
+  function rerun(bindings) {
+    [...bindings].sort((a, b) => a.id - b.id).forEach((b) => b.run());
+  }
+
+  function dispose(owner) {
+    while (owner.length) owner.pop()();
+  }
+
+  // ---- Rendering ----
+  // Every node renders to a part: a run of sibling DOM nodes from `first` to `last`. Elements,
+  // text and charts are one node; `cond` and `foreach` sit between two comment anchors.
+
+  function nodesOf(part) {
+    const nodes = [part.first];
+    for (let n = part.first; n !== part.last; ) nodes.push((n = n.nextSibling));
+    return nodes;
+  }
+
+  function mount(part, parent, before) {
+    for (const n of nodesOf(part)) parent.insertBefore(n, before);
+  }
+
+  function unmount(part) {
+    for (const n of nodesOf(part)) n.remove();
+  }
+
+  function single(node) {
+    return { first: node, last: node };
+  }
+
+  function anchors(label) {
+    const fragment = document.createDocumentFragment();
+    const first = document.createComment(label);
+    const last = document.createComment("/" + label);
+    fragment.append(first, last);
+    return { first, last };
+  }
+
+  // A page the Swift side compiled never trips these; they point at a bug in the page JSON.
+  function complain(reason) {
+    console.error("rill: " + reason);
+  }
+
+  function invalid(reason) {
+    complain(reason);
+    return single(document.createComment("rill: " + reason));
+  }
+
+  function render(node, scope, owner) {
+    switch (node && node.kind) {
+      case "element": return renderElement(node, scope, owner);
+      case "text": return renderText(node, scope, owner);
+      case "cond": return renderCond(node, scope, owner);
+      case "foreach": return renderForeach(node, scope, owner);
+      case "chart": return renderChart(node, scope, owner);
+      default: return invalid(`unknown node kind '${node && node.kind}'`);
+    }
+  }
+
+  function renderText(node, scope, owner) {
+    const text = document.createTextNode("");
+    bind(owner, () => toText(evaluate(node.value, scope)), (s) => { text.data = s; });
+    return single(text);
+  }
+
+  function allowedAttr(name) {
+    return ALLOWED_ATTRS.has(name) || /^(aria|data)-[a-z0-9_.-]+$/.test(name);
+  }
+
+  function safeUrl(name, text) {
+    let url;
+    try {
+      url = new URL(text, document.baseURI);
+    } catch {
+      return false;
+    }
+    if (["http:", "https:", "mailto:", "tel:"].includes(url.protocol)) return true;
+    return name === "src" && /^data:image\//i.test(text.trim());
+  }
+
+  function setAttr(el, name, v) {
+    if (v === null || v === undefined || v === false) return el.removeAttribute(name);
+    const text = v === true ? "" : toText(v);
+    if ((name === "href" || name === "src") && !safeUrl(name, text)) return el.removeAttribute(name);
+    el.setAttribute(name, text);
+  }
+
+  function setStyle(el, name, v) {
+    if (v === null || v === undefined || v === false) el.style.removeProperty(name);
+    else el.style.setProperty(name, toText(v));
+  }
+
+  function setProp(el, name, v) {
+    if (name !== "value") {
+      const on = truthy(v);
+      if (el[name] !== on) el[name] = on;
+    } else if (el.tagName === "PROGRESS" && !isNum(v)) {
+      el.removeAttribute("value"); // an indeterminate bar
+    } else {
+      const text = toText(v);
+      if (el.value !== text) el.value = text;
+    }
+  }
+
+  // The edit records of inputs whose value or checked state follows a var. When the server
+  // refuses an event or re-hydrates, echoes it owed will not come, so each control shows the state.
+  const edits = new Set();
+
+  function resyncControls() {
+    for (const edit of edits) {
+      edit.sent.length = 0;
+      for (const binding of edit.controls) binding.refresh();
+    }
+  }
+
+  function renderElement(node, scope, owner) {
+    if (!ALLOWED_TAGS.has(node.tag)) return invalid(`tag '${node.tag}' is not allowed`);
+    const el = document.createElement(node.tag);
+    if (node.class) el.className = node.class;
+
+    for (const [name, value] of Object.entries(node.attrs || {})) {
+      if (!allowedAttr(name)) { complain(`attribute '${name}' is not allowed`); continue; }
+      bind(owner, () => evaluate(value, scope), (v) => setAttr(el, name, v));
+    }
+    for (const [name, value] of Object.entries(node.style || {})) {
+      bind(owner, () => evaluate(value, scope), (v) => setStyle(el, name, v));
+    }
+
+    // Registered before the handlers, so an event sent from the same DOM event clears the mark.
+    const edit = node.tag === "input" ? trackEdits(el) : null;
+    for (const [domEvent, handler] of Object.entries(node.on || {})) {
+      listen(el, domEvent, handler, scope, owner, edit);
+    }
+
+    for (const [name, value] of Object.entries(node.props || {})) {
+      if (!ALLOWED_PROPS.has(name)) { complain(`property '${name}' is not allowed`); continue; }
+      if (edit && (name === "value" || name === "checked")) bindControl(el, name, value, scope, owner, edit);
+      else bind(owner, () => evaluate(value, scope), (v) => setProp(el, name, v));
+    }
+
+    for (const c of node.children || []) mount(render(c, scope, owner), el, null);
+    return single(el);
+  }
+
+  // Guards what a person types against the state catching up late. `dirty`: changed since the
+  // last event carrying the value was sent. `sent`: values sent whose echo has not come back yet;
+  // while later ones are on their way, an earlier echo is stale (typing "ab" must not flash "a").
+  function trackEdits(el) {
+    const edit = { el, dirty: false, sent: [], controls: [], flushes: new Set() };
+    el.addEventListener("input", () => { edit.dirty = true; });
+    el.addEventListener("blur", () => {
+      for (const flush of edit.flushes) flush();
+      edit.dirty = false;
+      // With nothing on its way, the field shows the state again (a half-typed number is dropped).
+      if (edit.sent.length === 0) for (const binding of edit.controls) binding.refresh();
+    });
+    return edit;
+  }
+
+  const MAX_UNECHOED = 32;
+
+  function noteSent(edit, value) {
+    edit.dirty = false;
+    edit.sent.push(toText(value));
+    if (edit.sent.length > MAX_UNECHOED) edit.sent.shift();
+  }
+
+  function bindControl(el, name, value, scope, owner, edit) {
+    const binding = bind(owner, () => evaluate(value, scope), (v) => {
+      const echo = edit.sent.indexOf(toText(v));
+      // A value this field never sent is the server's own word and ends the run of echoes.
+      edit.sent.splice(0, echo >= 0 ? echo + 1 : edit.sent.length);
+      if (edit.sent.length > 0) return;
+      if (edit.dirty && document.activeElement === el) return; // written on blur
+      setProp(el, name, v);
+    }, true);
+    edit.controls.push(binding);
+    edits.add(edit);
+    owner.push(() => edits.delete(edit));
+  }
+
+  function renderCond(node, scope, owner) {
+    const range = anchors("rill-cond");
+    let branch = [];
+    bind(owner, () => truthy(evaluate(node.test, scope)), (holds) => {
+      dispose(branch);
+      const parent = range.last.parentNode;
+      while (range.first.nextSibling !== range.last) range.first.nextSibling.remove();
+      const chosen = holds ? node.then : node.else;
+      if (chosen) mount(render(chosen, scope, branch), parent, range.last);
+    });
+    owner.push(() => dispose(branch));
+    return range;
+  }
+
+  function identity(item, index, key, taken) {
+    const id = key != null && isObject(item) && key in item ? "k" + JSON.stringify(item[key]) : "i" + index;
+    return taken.has(id) ? `${id}#${index}` : id;
+  }
+
+  function renderForeach(node, scope, owner) {
+    const range = anchors("rill-foreach");
+    let instances = new Map(); // identity → { owner, scope, part }
+    bind(owner, () => evaluate(node.each, scope), (list) => {
+      const next = new Map();
+      const stale = [];
+      (Array.isArray(list) ? list : []).forEach((item, index) => {
+        const id = identity(item, index, node.key, next);
+        let instance = instances.get(id);
+        if (instance) {
+          instances.delete(id);
+          if (instance.scope.index !== index || !equal(instance.scope.item, item)) {
+            instance.scope.item = item;
+            instance.scope.index = index;
+            stale.push(instance);
+          }
+        } else {
+          const itemScope = { item, index, parent: scope, watchers: new Set() };
+          const itemOwner = [];
+          instance = { owner: itemOwner, scope: itemScope, part: render(node.item, itemScope, itemOwner) };
+        }
+        next.set(id, instance);
+      });
+      for (const gone of instances.values()) {
+        unmount(gone.part);
+        dispose(gone.owner);
+      }
+      instances = next;
+
+      const parent = range.last.parentNode;
+      let cursor = range.first.nextSibling;
+      for (const instance of next.values()) {
+        if (instance.part.first === cursor) cursor = instance.part.last.nextSibling;
+        else mount(instance.part, parent, cursor);
+      }
+      for (const instance of stale) rerun(instance.scope.watchers);
+    });
+    owner.push(() => { for (const instance of instances.values()) dispose(instance.owner); });
+    return range;
+  }
+
+  function renderChart(node, scope, owner) {
+    const svg = document.createElementNS(SVG_NS, "svg");
+    svg.setAttribute("role", "img");
+    bind(owner, () => ({
+      data: evaluate(node.data, scope),
+      width: evaluate(node.width, scope),
+      height: evaluate(node.height, scope),
+      color: evaluate(node.color, scope),
+    }), (chart) => drawChart(svg, node, chart));
+    return single(svg);
+  }
+
+  function svgChild(parent, tag, attrs) {
+    const el = document.createElementNS(SVG_NS, tag);
+    for (const [name, value] of Object.entries(attrs)) el.setAttribute(name, String(value));
+    parent.append(el);
+    return el;
+  }
+
+  const round = (n) => Math.round(n * 100) / 100;
+
+  function drawChart(svg, node, { data, width, height, color }) {
+    const w = isNum(width) && width > 0 ? width : 300;
+    const h = isNum(height) && height > 0 ? height : 150;
+    svg.setAttribute("width", String(w));
+    svg.setAttribute("height", String(h));
+    svg.setAttribute("viewBox", `0 0 ${w} ${h}`);
+    svg.replaceChildren();
+
+    const rows = Array.isArray(data) ? data : [];
+    const ys = rows.map((d) => (isNum(d) ? d : child(d, node.y)));
+    const xs = rows.map((d) => child(d, node.x));
+    const useX = node.x != null && xs.every(isNum);
+    const points = rows
+      .map((_, i) => ({ x: useX ? xs[i] : i, y: ys[i] }))
+      .filter((p) => isNum(p.y) && Number.isFinite(p.y));
+    if (points.length === 0) return;
+    const paint = typeof color === "string" && color ? color : "currentColor";
+
+    if (node.chartKind === "bar") {
+      const low = Math.min(0, ...points.map((p) => p.y));
+      const high = Math.max(0, ...points.map((p) => p.y));
+      const span = high - low || 1;
+      const y = (v) => h - ((v - low) / span) * h;
+      const slot = w / points.length;
+      const gap = Math.min(slot * 0.2, 8);
+      points.forEach((p, i) => {
+        const top = y(Math.max(p.y, 0));
+        svgChild(svg, "rect", {
+          x: round(i * slot + gap / 2), y: round(top),
+          width: round(Math.max(slot - gap, 1)), height: round(Math.abs(y(p.y) - y(0))),
+          rx: Math.min(3, (slot - gap) / 4), fill: paint,
+        });
+      });
+      return;
+    }
+
+    // Line: inset by the stroke so the line's caps are not clipped at the edges.
+    const inset = 3;
+    const minX = Math.min(...points.map((p) => p.x)), maxX = Math.max(...points.map((p) => p.x));
+    const minY = Math.min(...points.map((p) => p.y)), maxY = Math.max(...points.map((p) => p.y));
+    const sx = (v) => (maxX === minX ? w / 2 : inset + ((v - minX) / (maxX - minX)) * (w - 2 * inset));
+    const sy = (v) => (maxY === minY ? h / 2 : h - inset - ((v - minY) / (maxY - minY)) * (h - 2 * inset));
+    if (points.length === 1) {
+      svgChild(svg, "circle", { cx: round(sx(points[0].x)), cy: round(sy(points[0].y)), r: inset, fill: paint });
+      return;
+    }
+    svgChild(svg, "polyline", {
+      points: points.map((p) => `${round(sx(p.x))},${round(sy(p.y))}`).join(" "),
+      fill: "none", stroke: paint, "stroke-width": 2, "stroke-linejoin": "round", "stroke-linecap": "round",
+    });
+  }
+
+  // ---- Events ----
+
+  function convert(raw, valueType) {
+    switch (valueType) {
+      case "int":
+      case "double": {
+        const text = typeof raw === "string" ? raw.trim() : "";
+        const n = Number(text);
+        if (text === "" || !Number.isFinite(n)) return undefined;
+        return valueType === "int" && !Number.isSafeInteger(n) ? undefined : n;
+      }
+      case "bool":
+        if (typeof raw === "boolean") return raw;
+        return raw === "true" ? true : raw === "false" ? false : undefined;
+      case "string":
+        return String(raw);
+      default:
+        return raw;
+    }
+  }
+
+  function elementValue(el, valueType) {
+    if (el.validity && el.validity.badInput) return undefined; // e.g. "1e" typed into a number input
+    const raw = el.type === "checkbox" || el.type === "radio" ? el.checked : el.value;
+    return convert(raw, valueType);
+  }
+
+  // An outgoing event, or null when the element's value does not convert and nothing is sent.
+  function eventMessage(handler, el, scope) {
+    const payload = {};
+    for (const [name, expr] of Object.entries(handler.payload || {})) payload[name] = evaluate(expr, scope);
+    if (handler.field) {
+      const value = elementValue(el, handler.valueType);
+      if (value === undefined) return null;
+      payload[handler.field] = value;
+    }
+    const text = JSON.stringify({ type: "event", name: handler.event, payload });
+    return handler.field ? { text, value: payload[handler.field] } : { text };
+  }
+
+  function listen(el, domEvent, handler, scope, owner, edit) {
+    if (!ALLOWED_EVENTS.has(domEvent)) { complain(`event '${domEvent}' is not allowed`); return; }
+    if (!handler || typeof handler.event !== "string") { complain(`the '${domEvent}' handler names no event`); return; }
+    const debounce = domEvent === "input" && isNum(handler.debounce) && handler.debounce > 0 ? handler.debounce : 0;
+    // An input has no submit event of its own: for it, submitting is pressing Enter.
+    const enterSubmits = domEvent === "submit" && el.tagName === "INPUT";
+    let timer = 0;
+    let pending = null;
+    const flush = () => {
+      clearTimeout(timer);
+      const message = pending;
+      pending = null;
+      if (message) send(message, edit);
+    };
+    el.addEventListener(enterSubmits ? "keydown" : domEvent, (event) => {
+      if (enterSubmits && (event.key !== "Enter" || event.isComposing)) return;
+      if (domEvent === "submit") event.preventDefault();
+      // The text typed so far goes out before the submit that relies on it.
+      if (enterSubmits && edit) for (const f of edit.flushes) f();
+      const message = eventMessage(handler, el, scope);
+      if (debounce) {
+        // The latest value wins: a half-typed value cancels the valid one before it.
+        pending = message;
+        clearTimeout(timer);
+        timer = setTimeout(flush, debounce);
+      } else if (message) {
+        send(message, edit);
+      }
+    });
+    if (debounce) {
+      if (edit) edit.flushes.add(flush);
+      owner.push(() => clearTimeout(timer));
+    }
+  }
+
+  // ---- Toasts and the banner ----
+
+  const toasts = new Map(); // text → { node, timer }
+  let toastBox = null;
+  let banner = null;
+
+  function hideToast(text) {
+    const toast = toasts.get(text);
+    if (!toast) return;
+    clearTimeout(toast.timer);
+    toast.node.remove();
+    toasts.delete(text);
+  }
+
+  // A message already showing is kept up longer instead of stacking a copy.
+  function showToast(text) {
+    if (!toastBox) {
+      toastBox = document.createElement("div");
+      toastBox.className = "rill-toasts";
+      toastBox.setAttribute("role", "status");
+      toastBox.setAttribute("aria-live", "polite");
+      document.body.append(toastBox);
+    }
+    let toast = toasts.get(text);
+    if (!toast) {
+      const node = document.createElement("div");
+      node.className = "rill-toast";
+      node.textContent = text;
+      node.addEventListener("click", () => hideToast(text));
+      toastBox.append(node);
+      toast = { node, timer: 0 };
+      toasts.set(text, toast);
+      if (toasts.size > MAX_TOASTS) hideToast(toasts.keys().next().value);
+    }
+    clearTimeout(toast.timer);
+    toast.timer = setTimeout(() => hideToast(text), TOAST_MS);
+  }
+
+  function showBanner(visible) {
+    if (!banner) {
+      if (!visible) return;
+      banner = document.createElement("div");
+      banner.className = "rill-banner";
+      banner.setAttribute("role", "status");
+      banner.textContent = "Reconnecting…";
+      document.body.append(banner);
+    }
+    banner.hidden = !visible;
+  }
+
+  // ---- The tab token ----
+
+  function newToken() {
+    if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  // sessionStorage can be unavailable (privacy modes); the token then lives as long as the page.
+  function stored(key, value) {
+    try {
+      if (value === undefined) return sessionStorage.getItem(key);
+      if (value === null) sessionStorage.removeItem(key);
+      else sessionStorage.setItem(key, value);
+    } catch {}
+    return value;
+  }
+
+  function loadToken() {
+    const saved = stored(TOKEN_KEY);
+    return saved && TOKEN_PATTERN.test(saved) ? saved : stored(TOKEN_KEY, newToken());
+  }
+
+  // A page leaving marks its token as resumable, so the next page of the same tab (a reload, a
+  // link) takes the token over even if its old socket still looks open to the server. The mark is
+  // consumed at once: a tab duplicated later copies sessionStorage without it and is told apart.
+  function takeResumeMark() {
+    const mark = stored(RESUME_KEY);
+    stored(RESUME_KEY, null);
+    return mark !== null && mark === token;
+  }
+
+  // ---- State and the socket ----
+
+  function changed(paths) {
+    const due = new Set();
+    for (const path of paths) for (const binding of watchers.get(path) || []) due.add(binding);
+    rerun(due);
+  }
+
+  function replaceState(next) {
+    const paths = new Set();
+    for (const name of new Set([...Object.keys(state), ...Object.keys(next)])) {
+      const before = isObject(state[name]) ? state[name] : {};
+      const after = isObject(next[name]) ? next[name] : {};
+      for (const v of new Set([...Object.keys(before), ...Object.keys(after)])) {
+        if (!equal(before[v], after[v])) paths.add(`${name}.${v}`);
+      }
+    }
+    state = next;
+    changed(paths);
+  }
+
+  function applyDelta(delta) {
+    const paths = new Set();
+    for (const [name, vars] of Object.entries(delta)) {
+      if (!isObject(vars)) continue;
+      const target = isObject(state[name]) ? state[name] : (state[name] = {});
+      for (const [v, value] of Object.entries(vars)) {
+        if (equal(target[v], value)) continue;
+        target[v] = value;
+        paths.add(`${name}.${v}`);
+      }
+    }
+    changed(paths);
+  }
+
+  let page;
+  let token;
+  let socket = null;
+  let connected = false;
+  let resume = false;
+  let attempt = 0;
+
+  function send(message, edit) {
+    if (!socket || socket.readyState !== WebSocket.OPEN) {
+      showToast("Not connected: that action was not sent.");
+      return;
+    }
+    socket.send(message.text);
+    if ("value" in message && edit) noteSent(edit, message.value);
+  }
+
+  function receive(data) {
+    let message;
+    try {
+      message = JSON.parse(data);
+    } catch {
+      return;
+    }
+    if (!isObject(message)) return;
+    if (message.type === "hydrate") {
+      if (typeof message.token === "string" && TOKEN_PATTERN.test(message.token) && message.token !== token) {
+        token = stored(TOKEN_KEY, message.token);
+      }
+      replaceState(isObject(message.state) ? message.state : {});
+      resyncControls();
+      connected = true;
+      resume = true;
+      attempt = 0;
+      showBanner(false);
+    } else if (message.type === "delta" && isObject(message.delta)) {
+      applyDelta(message.delta);
+    } else if (message.type === "error") {
+      showToast(toText(message.message) || "Something went wrong.");
+      resyncControls();
+    }
+  }
+
+  function connect() {
+    const url = new URL(page.socket || "/_rill/socket", location.href);
+    url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+    url.host = location.host;
+    const query = new URLSearchParams({ token, path: page.path || location.pathname });
+    if (resume) query.set("resume", "1");
+    url.search = query.toString();
+    const ws = new WebSocket(url.href);
+    socket = ws;
+    ws.addEventListener("message", (event) => {
+      if (socket === ws && typeof event.data === "string") receive(event.data);
+    });
+    ws.addEventListener("close", (event) => {
+      if (socket !== ws) return;
+      socket = null;
+      connected = false;
+      // Another connection took this token over: rather than take it back (and have two tabs
+      // trade it forever), this one reconnects as a duplicate and is given a token of its own.
+      if (event.code === SUPERSEDED) resume = false;
+      showBanner(true);
+      // Attempt n waits between half and all of min(250 ms · 2ⁿ, 5 s), so tabs spread out.
+      const ceiling = Math.min(5000, 250 * 2 ** attempt++);
+      setTimeout(connect, ceiling / 2 + (Math.random() * ceiling) / 2);
+    });
+  }
+
+  function start() {
+    const source = document.getElementById("rill-page");
+    const root = document.getElementById("rill-root");
+    if (!source || !root) {
+      console.error("rill: the page has no #rill-page data or no #rill-root");
+      return;
+    }
+    try {
+      page = JSON.parse(source.textContent);
+    } catch (error) {
+      console.error("rill: the #rill-page data is not JSON:", error);
+      return;
+    }
+    state = isObject(page.initial) ? page.initial : {};
+    token = loadToken();
+    resume = takeResumeMark();
+    addEventListener("pagehide", () => stored(RESUME_KEY, token));
+    addEventListener("pageshow", (event) => event.persisted && stored(RESUME_KEY, null));
+    root.replaceChildren();
+    mount(render(page.root, null, []), root, null);
+
+    Object.defineProperty(window, "__rill", {
+      value: Object.freeze({
+        get state() { return JSON.parse(JSON.stringify(state)); },
+        get connected() { return connected; },
+        get token() { return token; },
+      }),
+    });
+    connect();
+  }
+
+  start();
+})();

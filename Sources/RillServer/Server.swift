@@ -1,0 +1,194 @@
+// The HTTP side: pages, the browser runtime's files, health, and the socket upgrade, run with graceful shutdown.
+
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import Rill
+import ServiceLifecycle
+
+/// Serves an ``App``'s pages and its WebSocket endpoint over HTTP.
+///
+/// Routes: each page at its path, `GET /_rill/rill.js` and `/_rill/rill.css` (the browser
+/// runtime), `GET /ping` (health), and `GET /_rill/socket` (the WebSocket, see docs/protocol.md).
+public struct Server: Sendable {
+    /// The app whose tabs this server connects.
+    public let app: App
+    /// Plain HTTP routes served beside the app's pages.
+    public let routes: [HTTPRoute]
+    /// Where and how it listens.
+    public let configuration: ServerConfiguration
+    private let logger: Logger
+
+    /// The socket endpoint's path.
+    public static let socketPath = "/_rill/socket"
+
+    /// Creates a server for `app`'s pages; nothing listens until ``run(onListening:)``.
+    public init(app: App, routes: [HTTPRoute] = [], configuration: ServerConfiguration = ServerConfiguration()) {
+        self.app = app
+        self.routes = routes
+        self.configuration = configuration
+        var logger = Logger(label: "rill.server")
+        logger.logLevel = configuration.logLevel
+        self.logger = logger
+    }
+
+    /// Listens until SIGINT or SIGTERM, then shuts down gracefully: no new sockets, events
+    /// and tasks get ``ServerConfiguration/shutdownGracePeriod`` to finish, sockets close
+    /// with code 1001.
+    /// - Parameter onListening: Called with the bound port once the server accepts connections.
+    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let application = try makeApplication(onListening: onListening)
+        let group = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: application),
+                // Last in the list, so it is the first to shut down: sockets close before the
+                // HTTP server waits for its connections to end.
+                .init(service: Drain(app: app, gracePeriod: configuration.shutdownGracePeriod)),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        ))
+        try await group.run()
+    }
+
+    private func makeApplication(onListening: @escaping @Sendable (Int) async -> Void) throws -> some ApplicationProtocol {
+        let assets = try Assets.load()
+        let router = Router()
+        let securityHeaders = Assets.securityHeaders
+        for page in app.pages {
+            let html = ByteBuffer(string: page.html())
+            router.get(RouterPath(page.path)) { _, _ in
+                var headers = securityHeaders
+                headers[.contentType] = "text/html; charset=utf-8"
+                headers[.cacheControl] = "no-cache"
+                return Response(status: .ok, headers: headers, body: .init(byteBuffer: html))
+            }
+        }
+        for asset in assets {
+            router.get(RouterPath(asset.path)) { request, _ in
+                var headers = securityHeaders
+                headers[.contentType] = asset.contentType
+                headers[.eTag] = asset.etag
+                headers[.cacheControl] = "no-cache"
+                if request.headers[.ifNoneMatch] == asset.etag {
+                    return Response(status: .notModified, headers: headers)
+                }
+                return Response(status: .ok, headers: headers, body: .init(byteBuffer: asset.body))
+            }
+        }
+        for route in routes {
+            router.get(RouterPath(route.path)) { _, _ in
+                Response(status: .ok, headers: [.contentType: route.contentType], body: .init(byteBuffer: ByteBuffer(string: try await route.body())))
+            }
+        }
+        // Browsers ask for it on every page; an empty answer keeps a 404 out of their console.
+        router.get("/favicon.ico") { _, _ in Response(status: .noContent) }
+        router.get("/ping") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
+        }
+        let configuration = configuration
+        router.get(RouterPath(Self.socketPath)) { request, _ in
+            let allowed = Self.originAllowed(request.headers[.origin], host: request.head.authority ?? request.headers[.host], configuration: configuration)
+            return Response(
+                status: allowed ? .badRequest : .forbidden,
+                headers: [.contentType: "text/plain; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: allowed ? "this endpoint takes a WebSocket upgrade\n" : "origin not allowed\n")))
+        }
+
+        let app = app
+        let logger = logger
+        return Application(
+            router: router,
+            server: .http1WebSocketUpgrade(
+                configuration: .init(ws: .init(maxFrameSize: configuration.maxMessageSize, autoPing: .enabled(timePeriod: .seconds(30))))
+            ) { head, channel, _ in
+                let (path, query) = Self.split(head.path ?? "")
+                guard path == Self.socketPath else { return .dontUpgrade }
+                let host = head.authority ?? head.headerFields[.host]
+                guard Self.originAllowed(head.headerFields[.origin], host: host, configuration: configuration) else {
+                    logger.notice("socket refused: origin not allowed", metadata: ["origin": "\(head.headerFields[.origin] ?? "-")"])
+                    return .dontUpgrade
+                }
+                let router = RouterData(
+                    token: Token.random(),
+                    sessionID: Self.cookie("rill_session", in: head.headerFields[.cookie]),
+                    clientAddress: channel.remoteAddress?.ipAddress,
+                    path: query["path"] ?? "/",
+                    headers: Dictionary(head.headerFields.map { ($0.name.canonicalName, $0.value) }, uniquingKeysWith: { first, _ in first }))
+                let session = SocketSession(app: app, configuration: configuration, query: query, router: router, logger: logger)
+                return .upgrade([:]) { inbound, outbound, _ in
+                    try await session.run(inbound: inbound, outbound: outbound)
+                }
+            },
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                logger.info("Rill listening", metadata: ["url": "http://\(configuration.host):\(port)"])
+                await onListening(port)
+            },
+            logger: logger
+        )
+    }
+
+    /// Whether a socket from `origin` may connect: listed origins, or else the request's own
+    /// host. A request without `Origin` comes from no browser (a script or a test) and is allowed.
+    static func originAllowed(_ origin: String?, host: String?, configuration: ServerConfiguration) -> Bool {
+        guard let origin else { return true }
+        if !configuration.allowedOrigins.isEmpty {
+            return configuration.allowedOrigins.contains(origin)
+        }
+        guard let host, let schemeEnd = origin.range(of: "://") else { return false }
+        return origin[schemeEnd.upperBound...].lowercased() == host.lowercased()
+    }
+
+    static func split(_ target: String) -> (path: String, query: [String: String]) {
+        guard let mark = target.firstIndex(of: "?") else { return (target, [:]) }
+        var query: [String: String] = [:]
+        for pair in target[target.index(after: mark)...].split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            let key = String(parts[0]).removingPercentEncoding ?? String(parts[0])
+            let value = parts.count > 1 ? (String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "") : ""
+            query[key] = value
+        }
+        return (String(target[..<mark]), query)
+    }
+
+    static func cookie(_ name: String, in header: String?) -> String? {
+        guard let header else { return nil }
+        for part in header.split(separator: ";") {
+            let pair = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
+            if pair.count == 2, pair[0] == name { return String(pair[1]) }
+        }
+        return nil
+    }
+}
+
+/// Shuts the app down when the service group begins a graceful shutdown.
+private struct Drain: Service {
+    let app: App
+    let gracePeriod: Duration
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await app.shutdown(gracePeriod: gracePeriod)
+    }
+}
+
+/// A plain HTTP `GET` route served beside the pages, e.g. a small API an example calls.
+public struct HTTPRoute: Sendable {
+    /// The path, e.g. `/zen`.
+    public let path: String
+    /// The `Content-Type` of the body.
+    public let contentType: String
+    /// Produces the body for each request.
+    public let body: @Sendable () async throws -> String
+
+    /// A route answering `GET path` with the text `body` returns.
+    public init(_ path: String, contentType: String = "text/plain; charset=utf-8", body: @escaping @Sendable () async throws -> String) {
+        self.path = path
+        self.contentType = contentType
+        self.body = body
+    }
+}

@@ -1,0 +1,194 @@
+"""The seed's two examples, served by their real Swift binaries, used in headless Chromium as a person would."""
+
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+ROOT = Path(__file__).resolve().parents[2]
+OUTPUT = ROOT / "test-output"
+BIN = Path(os.environ.get("RILL_BIN", ROOT / ".build" / "debug"))
+
+
+class Example:
+    """One example binary on a free loopback port."""
+
+    def __init__(self, name):
+        self.process = subprocess.Popen(
+            [str(BIN / name), "--port", "0", "--log-level", "info"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 60
+        self.port = None
+        while time.monotonic() < deadline and self.port is None:
+            line = self.process.stdout.readline()
+            if not line and self.process.poll() is not None:
+                raise RuntimeError(f"{name} exited with {self.process.returncode}")
+            match = re.search(r"http://127\.0\.0\.1:(\d+)", line)
+            if match:
+                self.port = int(match.group(1))
+        assert self.port, f"{name} did not report its port"
+
+    def url(self, path="/"):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise
+
+
+@pytest.fixture
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=900,500"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    yield driver
+    errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+    driver.quit()
+    assert errors == [], f"console errors: {errors}"
+
+
+@pytest.fixture
+def counter_app():
+    example = Example("BackgroundTask")
+    yield example
+    example.stop()
+    assert example.process.returncode == 0, "the server did not shut down cleanly on SIGTERM"
+
+
+def wait_for(driver, condition, timeout=15, message=""):
+    return WebDriverWait(driver, timeout, poll_frequency=0.05).until(lambda d: condition(), message)
+
+
+def connected(driver):
+    wait_for(driver, lambda: driver.execute_script("return window.__rill && window.__rill.connected"),
+             message="the socket did not connect")
+
+
+def counter(driver):
+    text = driver.find_element(By.CSS_SELECTOR, "h2").text
+    match = re.match(r"(\d+) /", text)
+    assert match, f"heading reads {text!r}"
+    return int(match.group(1))
+
+
+def button(driver, label):
+    return driver.find_element(By.XPATH, f"//button[normalize-space()='{label}']")
+
+
+def set_maximum(driver, value):
+    field = driver.find_element(By.CSS_SELECTOR, "input[type=number]")
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys(str(value))
+    field.send_keys(Keys.TAB)
+
+
+def test_start_counts_about_twice_a_second_and_stops_at_the_maximum(browser, counter_app):
+    browser.get(counter_app.url())
+    connected(browser)
+    assert counter(browser) == 0
+    assert browser.find_element(By.CSS_SELECTOR, "input[type=number]").get_attribute("value") == "10"
+    button(browser, "Start").click()
+    wait_for(browser, lambda: counter(browser) >= 1)
+    start_count, start_time = counter(browser), time.monotonic()
+    time.sleep(3)
+    rate = (counter(browser) - start_count) / (time.monotonic() - start_time)
+    # 0.5 s per step: about 2 a second; generous bounds for a loaded machine.
+    assert 0.8 <= rate <= 2.6, f"counted {rate:.2f} per second"
+    assert button(browser, "Stop")
+    wait_for(browser, lambda: counter(browser) == 10, timeout=20)
+    wait_for(browser, lambda: browser.find_elements(By.XPATH, "//button[normalize-space()='Start']"))
+    time.sleep(1.2)
+    assert counter(browser) == 10
+    OUTPUT.mkdir(exist_ok=True)
+    browser.save_screenshot(str(OUTPUT / "background-task.png"))
+
+
+def test_reset_and_a_new_maximum_take_effect_while_it_runs(browser, counter_app):
+    browser.get(counter_app.url())
+    connected(browser)
+    button(browser, "Start").click()
+    wait_for(browser, lambda: counter(browser) >= 3)
+    button(browser, "Reset").click()
+    wait_for(browser, lambda: counter(browser) <= 1, message="Reset did not set the counter to 0")
+    wait_for(browser, lambda: counter(browser) >= 2, message="counting did not go on after Reset")
+    set_maximum(browser, 4)
+    wait_for(browser, lambda: browser.find_elements(By.XPATH, "//button[normalize-space()='Start']"),
+             message="the new maximum did not stop the counter")
+    assert counter(browser) == 4
+
+
+def test_stop_stops_it(browser, counter_app):
+    browser.get(counter_app.url())
+    connected(browser)
+    button(browser, "Start").click()
+    wait_for(browser, lambda: counter(browser) >= 2)
+    button(browser, "Stop").click()
+    wait_for(browser, lambda: browser.find_elements(By.XPATH, "//button[normalize-space()='Start']"))
+    stopped = counter(browser)
+    time.sleep(1.5)
+    assert counter(browser) in (stopped, stopped + 1)
+    settled = counter(browser)
+    time.sleep(1.2)
+    assert counter(browser) == settled
+
+
+def test_two_tabs_count_independently_and_a_reload_keeps_the_counter(browser, counter_app):
+    browser.get(counter_app.url())
+    connected(browser)
+    first = browser.current_window_handle
+    button(browser, "Start").click()
+    wait_for(browser, lambda: counter(browser) >= 2)
+
+    browser.switch_to.new_window("tab")
+    browser.get(counter_app.url())
+    connected(browser)
+    assert counter(browser) == 0
+    time.sleep(1)
+    assert counter(browser) == 0, "the second tab counted along with the first"
+    set_maximum(browser, 3)
+    button(browser, "Start").click()
+    wait_for(browser, lambda: counter(browser) == 3)
+
+    browser.switch_to.window(first)
+    button(browser, "Stop").click()
+    wait_for(browser, lambda: browser.find_elements(By.XPATH, "//button[normalize-space()='Start']"))
+    time.sleep(0.7)
+    kept = counter(browser)
+    assert kept >= 2
+    token = browser.execute_script("return window.__rill.token")
+    browser.refresh()
+    connected(browser)
+    wait_for(browser, lambda: counter(browser) == kept, message="the reload lost the counter")
+    assert browser.execute_script("return window.__rill.token") == token
+
+
+@pytest.fixture
+def low_level_app():
+    example = Example("LowLevel")
+    yield example
+    example.stop()
+
+
+def test_fetch_data_shows_the_fetched_text(browser, low_level_app):
+    browser.get(low_level_app.url())
+    connected(browser)
+    button(browser, "Fetch Data").click()
+    wait_for(browser, lambda: re.search(r"[A-Z][a-z].*\.$", browser.find_element(By.TAG_NAME, "p").text or ""),
+             message="no fetched text appeared")
+    OUTPUT.mkdir(exist_ok=True)
+    browser.save_screenshot(str(OUTPUT / "low-level.png"))
