@@ -47,6 +47,7 @@ let package = Package(
                 "Rill",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -79,8 +80,23 @@ let package = Package(
                 .product(name: "SwiftSyntaxMacrosGenericTestSupport", package: "swift-syntax"),
             ]
         ),
-        .testTarget(name: "RillClientTests", dependencies: ["RillClient"]),
-        .testTarget(name: "RillServerTests", dependencies: ["RillServer", "RillClient", "RillTesting", "SeedExamples"]),
+        .testTarget(
+            name: "RillClientTests",
+            dependencies: [
+                "RillClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "RillServerTests",
+            dependencies: [
+                "RillServer", "RillClient", "RillTesting", "SeedExamples",
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -7,7 +7,7 @@ import NIOCore
 /// A task that sends and receives on a ``WebSocketClient`` from Swift's global executor crosses
 /// threads at least twice per message (to the connection's event loop and back), and a thread
 /// wake-up costs more CPU than everything else the message does: on a 2-core VM, a send/receive
-/// round trip measured about 100 µs of client CPU that way, and about 30 µs with the task on the
+/// round trip measured 50–100 µs of client CPU that way, and about 30 µs with the task on the
 /// connection's own event loop, where sends are written in place and received messages resume
 /// the task without waking another thread. A load generator should therefore run the tasks that
 /// drive a connection on that connection's loop:

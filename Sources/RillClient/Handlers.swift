@@ -182,7 +182,8 @@ final class WebSocketHandler: ChannelInboundHandler {
             // Dropped first so the append below does not copy the buffer on write.
             self.fragments = nil
             guard buffer.readableBytes + frame.data.readableBytes <= self.maxMessageSize else {
-                return self.protocolViolation("a message larger than \(self.maxMessageSize) bytes", code: .messageTooLarge, context: context)
+                let reason = "a message larger than \(self.maxMessageSize) bytes"
+                return self.protocolViolation(reason, code: .messageTooLarge, context: context)
             }
             buffer.writeImmutableBuffer(frame.data)
             if frame.fin {

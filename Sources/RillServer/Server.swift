@@ -90,7 +90,7 @@ public struct Server: Sendable {
         }
         let configuration = configuration
         router.get(RouterPath(Self.socketPath)) { request, _ in
-            let allowed = Self.originAllowed(request.headers[.origin], host: request.head.authority ?? request.headers[.host], configuration: configuration)
+            let allowed = Self.originAllowed(request.headers[.origin], host: request.head.authority, configuration: configuration)
             return Response(
                 status: allowed ? .badRequest : .forbidden,
                 headers: [.contentType: "text/plain; charset=utf-8"],
@@ -106,7 +106,7 @@ public struct Server: Sendable {
             ) { head, channel, _ in
                 let (path, query) = Self.split(head.path ?? "")
                 guard path == Self.socketPath else { return .dontUpgrade }
-                let host = head.authority ?? head.headerFields[.host]
+                let host = head.authority
                 guard Self.originAllowed(head.headerFields[.origin], host: host, configuration: configuration) else {
                     logger.notice("socket refused: origin not allowed", metadata: ["origin": "\(head.headerFields[.origin] ?? "-")"])
                     return .dontUpgrade
@@ -116,7 +116,7 @@ public struct Server: Sendable {
                     sessionID: Self.cookie("rill_session", in: head.headerFields[.cookie]),
                     clientAddress: channel.remoteAddress?.ipAddress,
                     path: query["path"] ?? "/",
-                    headers: Dictionary(head.headerFields.map { ($0.name.canonicalName, $0.value) }, uniquingKeysWith: { first, _ in first }))
+                    headers: Self.headers(of: head))
                 let session = SocketSession(app: app, configuration: configuration, query: query, router: router, logger: logger)
                 return .upgrade([:]) { inbound, outbound, _ in
                     try await session.run(inbound: inbound, outbound: outbound)
@@ -153,6 +153,13 @@ public struct Server: Sendable {
             query[key] = value
         }
         return (String(target[..<mark]), query)
+    }
+
+    /// The request's headers by lower-case name, `host` included (HTTP types keep it as the authority).
+    static func headers(of head: HTTPRequest) -> [String: String] {
+        var headers = Dictionary(head.headerFields.map { ($0.name.canonicalName, $0.value) }, uniquingKeysWith: { first, _ in first })
+        headers["host"] = head.authority
+        return headers
     }
 
     static func cookie(_ name: String, in header: String?) -> String? {

@@ -3,6 +3,7 @@
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import NIOWebSocket
 import Rill
 
 /// What the socket's writer sends next.

@@ -94,7 +94,8 @@ private final class PlainHTTPHandler: ChannelInboundHandler, RemovableChannelHan
         switch self.uri {
         case "/plain":
             let body = "hello, plain"
-            let head = HTTPResponseHead(version: .http1_1, status: .ok, headers: ["Content-Length": "\(body.utf8.count)", "X-Route": "plain"])
+            let headers: HTTPHeaders = ["Content-Length": "\(body.utf8.count)", "X-Route": "plain"]
+            let head = HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)
             context.write(self.wrapOutboundOut(.head(head)), promise: nil)
             context.write(self.wrapOutboundOut(.body(buffer(body))), promise: nil)
             close(context.writeAndFlush(self.wrapOutboundOut(.end(nil))))
@@ -183,11 +184,13 @@ final class EchoHandler: ChannelInboundHandler {
             let ping = WebSocketFrame(fin: true, opcode: .ping, data: context.channel.allocator.buffer(string: data))
             context.writeAndFlush(self.wrapOutboundOut(ping), promise: nil)
         } else if text == "masked" {
-            let frame = WebSocketFrame(fin: true, opcode: .text, maskKey: [1, 2, 3, 4], data: context.channel.allocator.buffer(string: "hidden"))
+            let hidden = context.channel.allocator.buffer(string: "hidden")
+            let frame = WebSocketFrame(fin: true, opcode: .text, maskKey: [1, 2, 3, 4], data: hidden)
             context.writeAndFlush(self.wrapOutboundOut(frame), promise: nil)
         } else if let count = text.dropPrefix("flood:").flatMap({ Int($0) }) {
             for index in 0..<count {
-                context.write(self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: context.channel.allocator.buffer(string: "\(index)"))), promise: nil)
+                let frame = WebSocketFrame(fin: true, opcode: .text, data: context.channel.allocator.buffer(string: "\(index)"))
+                context.write(self.wrapOutboundOut(frame), promise: nil)
                 if index % 100 == 99 { context.flush() }
             }
             context.flush()

@@ -334,6 +334,8 @@ private struct Pair: Component {
         let show = true
         let hide = false
         let names: [String?] = ["a", nil, "b"]
+        let footer: Text? = Text("footer")
+        let missing: Text? = nil
         let json = root {
             VStack {
                 if show { Text("shown") }
@@ -343,13 +345,15 @@ private struct Pair: Component {
                     if let name { Text(name) }
                 }
                 Pair()
+                footer
+                missing
             }
         }
         let expected: JSON = [
             "kind": "element", "tag": "div", "class": "rill-vstack",
             "children": [
                 span(text("shown")), span(text("else")), span(text("a")), span(text("b")),
-                span(text("one")), span(text("two")),
+                span(text("one")), span(text("two")), span(text("footer")),
             ],
         ]
         #expect(json == expected)

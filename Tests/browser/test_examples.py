@@ -188,7 +188,7 @@ def test_fetch_data_shows_the_fetched_text(browser, low_level_app):
     browser.get(low_level_app.url())
     connected(browser)
     button(browser, "Fetch Data").click()
-    wait_for(browser, lambda: re.search(r"[A-Z][a-z].*\.$", browser.find_element(By.TAG_NAME, "p").text or ""),
+    wait_for(browser, lambda: re.search(r"[A-Z][a-z].*\.$", browser.find_element(By.CSS_SELECTOR, ".rill-text").text or ""),
              message="no fetched text appeared")
     OUTPUT.mkdir(exist_ok=True)
     browser.save_screenshot(str(OUTPUT / "low-level.png"))

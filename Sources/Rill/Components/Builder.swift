@@ -30,6 +30,12 @@ extension Node: Component {
     public var body: Node { self }
 }
 
+extension Optional: Component where Wrapped: Component {
+    /// The wrapped component, or nothing: a component known at compile time to be optional
+    /// can be placed in a block as it is.
+    public var body: Node { self?.compiled() ?? .empty }
+}
+
 extension Component {
     /// Follows `body` down to the node every component ends in.
     func compiled() -> Node {

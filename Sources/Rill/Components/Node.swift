@@ -43,28 +43,21 @@ public struct Node: Sendable {
         _ tag: String, class className: String?, attrs: [String: ExprTree] = [:], props: [String: ExprTree] = [:],
         on handlers: [String: DOMHandler] = [:], children: [Node] = []
     ) -> Node {
-        Node(.element(Element(tag: tag, classes: className.map { [$0] } ?? [], attrs: attrs, props: props, on: handlers, children: children)))
+        let element = Element(
+            tag: tag, classes: className.map { [$0] } ?? [], attrs: attrs, props: props, on: handlers, children: children)
+        return Node(.element(element))
     }
 }
 
 /// An HTML element; its dynamic parts are expressions.
 struct Element: Sendable {
     var tag: String
-    var classes: [String]
+    var classes: [String] = []
     var style: [String: ExprTree] = [:]
-    var attrs: [String: ExprTree]
-    var props: [String: ExprTree]
-    var on: [String: DOMHandler]
-    var children: [Node]
-
-    init(tag: String, classes: [String], attrs: [String: ExprTree], props: [String: ExprTree], on: [String: DOMHandler], children: [Node]) {
-        self.tag = tag
-        self.classes = classes
-        self.attrs = attrs
-        self.props = props
-        self.on = on
-        self.children = children
-    }
+    var attrs: [String: ExprTree] = [:]
+    var props: [String: ExprTree] = [:]
+    var on: [String: DOMHandler] = [:]
+    var children: [Node] = []
 }
 
 /// What a DOM event of an element sends to the server.
@@ -131,9 +124,7 @@ extension Node {
         case .group(let nodes):
             // `display: contents` keeps the wrapper out of layout, so the nodes lay out as
             // children of the wrapper's parent, as they would have if spliced in.
-            var wrapper = Element(tag: "div", classes: [], attrs: [:], props: [:], on: [:], children: nodes)
-            wrapper.style["display"] = .literal("contents")
-            return wrapper.json(at: level)
+            return Element(tag: "div", style: ["display": .literal("contents")], children: nodes).json(at: level)
         }
     }
 
@@ -207,7 +198,7 @@ extension Node {
         case .cond(let test, let then, let otherwise):
             return Node(.cond(test: test, then: then.modifyingElements(change), else: otherwise.modifyingElements(change)))
         case .text, .foreach, .chart:
-            var wrapper = Element(tag: "div", classes: [], attrs: [:], props: [:], on: [:], children: [self])
+            var wrapper = Element(tag: "div", children: [self])
             change(&wrapper)
             return Node(.element(wrapper))
         }
