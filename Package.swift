@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "RillServer", targets: ["RillServer"]),
         .library(name: "RillTesting", targets: ["RillTesting"]),
         .library(name: "RillClient", targets: ["RillClient"]),
+        .library(name: "RillRedis", targets: ["RillRedis"]),
         .executable(name: "BackgroundTask", targets: ["BackgroundTask"]),
         .executable(name: "LowLevel", targets: ["LowLevel"]),
     ],
@@ -42,9 +43,19 @@ let package = Package(
             ]
         ),
         .target(
+            name: "RedisClient",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(name: "RillRedis", dependencies: ["Rill", "RedisClient"]),
+        .target(
             name: "RillServer",
             dependencies: [
                 "Rill",
+                "RillRedis",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
@@ -71,7 +82,7 @@ let package = Package(
         .executableTarget(name: "LowLevel", dependencies: ["RillServer", "SeedExamples"], path: "Examples/LowLevel"),
         .testTarget(
             name: "RillTests",
-            dependencies: ["Rill", "RillTesting", "SeedExamples", .product(name: "InMemoryLogging", package: "swift-log")]
+            dependencies: ["Rill", "RillTesting", "RillRedis", "SeedExamples", .product(name: "InMemoryLogging", package: "swift-log")]
         ),
         .testTarget(
             name: "RillMacrosTests",
@@ -80,6 +91,7 @@ let package = Package(
                 .product(name: "SwiftSyntaxMacrosGenericTestSupport", package: "swift-syntax"),
             ]
         ),
+        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient"]),
         .testTarget(
             name: "RillClientTests",
             dependencies: [

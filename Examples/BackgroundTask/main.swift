@@ -5,4 +5,4 @@ import RillServer
 import SeedExamples
 
 let page = Page("/", title: "Background task") { backgroundTaskExample() }
-try await App(pages: [page]).run()
+try await App.serve(pages: [page])

@@ -5,4 +5,4 @@ import RillServer
 import SeedExamples
 
 let page = Page("/", title: "Low-level API") { lowLevelExample() }
-try await App(pages: [page]).run(routes: [HTTPRoute("/zen") { ZenLines.random() + "\n" }])
+try await App.serve(pages: [page], routes: [HTTPRoute("/zen") { ZenLines.random() + "\n" }])

@@ -23,6 +23,12 @@ import Synchronization
 ///
 /// A command that was sent is not withdrawn when its task is cancelled: its reply is part of
 /// the connection's sequence, and an unlock or cleanup command should still run.
+///
+/// Because all callers share the connection, commands that change what it is (`SELECT`,
+/// `CLIENT SETNAME`: not restored after a reconnect) or how it replies (`SUBSCRIBE`, `MONITOR`,
+/// `CLIENT REPLY`: use ``RedisSubscriber`` instead) do not belong here; a blocking command
+/// (`BLPOP`) holds up every caller behind it; and `MULTI`...`EXEC` must go in one
+/// ``pipeline(_:)-([[String]])`` so that no other caller's command lands inside the transaction.
 public final class RedisClient: Sendable {
     private let configuration: RedisConnection.Configuration
     private let eventLoop: any EventLoop

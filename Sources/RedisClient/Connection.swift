@@ -93,6 +93,8 @@ final class RedisConnection: Sendable {
         enum Phase {
             case connecting
             case active(NIOLoopBound<RedisCommandHandler>)
+            /// The channel is closing: commands still waiting will fail, new ones are refused.
+            case closing
             case finished
         }
 
@@ -123,11 +125,13 @@ final class RedisConnection: Sendable {
         self.ended = eventLoop.makePromise()
     }
 
-    /// Whether the connection has ended; it then accepts no more commands.
-    var isFinished: Bool {
+    /// Whether the connection refuses new commands because it has ended or is closing.
+    var isRetired: Bool {
         self.state.withLock {
-            if case .finished = $0.phase { return true }
-            return false
+            switch $0.phase {
+            case .connecting, .active: false
+            case .closing, .finished: true
+            }
         }
     }
 
@@ -143,11 +147,11 @@ final class RedisConnection: Sendable {
     }
 
     /// Queues `command` to be written; returns `false`, leaving it untouched, if the connection
-    /// has ended, so the caller can try a new connection instead.
+    /// is retired, so the caller can try a new connection instead.
     func enqueue(_ command: OutgoingCommand) -> Bool {
         let outcome = self.state.withLock { state -> EnqueueOutcome in
             switch state.phase {
-            case .finished:
+            case .closing, .finished:
                 return .rejected
             case .connecting:
                 state.outbox.append(command)
@@ -177,22 +181,12 @@ final class RedisConnection: Sendable {
         case queuedFirst(NIOLoopBound<RedisCommandHandler>)
     }
 
-    /// Sends one command and waits for its reply (error replies included).
-    func execute(_ bytes: ByteBuffer, name: CommandName) async throws -> RESPValue {
-        try await withCheckedThrowingContinuation { continuation in
-            let command = OutgoingCommand(bytes: bytes, waiter: .one(continuation), name: name)
-            if !self.enqueue(command) {
-                command.waiter.fail(RedisConnectionError.closed)
-            }
-        }
-    }
-
     /// Asks the connection to close; commands still waiting fail with ``RedisConnectionError/closed``.
     func requestClose() {
         let action = self.state.withLock { state -> CloseAction in
             state.closeRequested = true
             switch state.phase {
-            case .finished:
+            case .closing, .finished:
                 return .nothing
             case .active(let handler):
                 return .closeChannel(handler)
@@ -263,6 +257,16 @@ final class RedisConnection: Sendable {
             guard !state.closeRequested, case .connecting = state.phase else { return nil }
             state.phase = .active(handler)
             return Self.takeOutbox(&state)
+        }
+    }
+
+    /// Called by the handler as it starts closing, so that commands from then on go to a new
+    /// connection instead of failing with this one.
+    fileprivate func retire() {
+        self.state.withLock { state in
+            if case .active = state.phase {
+                state.phase = .closing
+            }
         }
     }
 
@@ -387,6 +391,8 @@ final class RedisCommandHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // Once closing, a reply may belong to a command that was already failed.
+        guard self.endCause == nil else { return }
         let value = Self.unwrapInboundIn(data)
         if let onPush = self.onPush, onPush(value) { return }
         guard let oldest = self.inFlight.first else {
@@ -435,6 +441,7 @@ final class RedisCommandHandler: ChannelInboundHandler {
     func close(cause: ConnectionEnding.Cause) {
         if self.endCause == nil {
             self.endCause = cause
+            self.connection.retire()
         }
         self.context?.close(promise: nil)
     }
@@ -482,9 +489,9 @@ struct ConnectionSlot {
     private var failures = 0
     private var nextAttempt = NIODeadline.uptimeNanoseconds(0)
 
-    /// The current connection, unless it has ended.
+    /// The current connection, unless it is retired.
     var live: RedisConnection? {
-        guard let current = self.current, !current.isFinished else { return nil }
+        guard let current = self.current, !current.isRetired else { return nil }
         return current
     }
 
@@ -494,10 +501,13 @@ struct ConnectionSlot {
         return max(.zero, self.nextAttempt - .now())
     }
 
-    /// Records how `connection` ended; returns whether it was the current one.
+    /// Records how `connection` ended; returns whether it was the current one. A connection
+    /// replaced while it was closing still counts towards the back-off.
     mutating func ended(_ connection: RedisConnection, _ ending: ConnectionEnding) -> Bool {
-        guard self.current === connection else { return false }
-        self.current = nil
+        let wasCurrent = self.current === connection
+        if wasCurrent {
+            self.current = nil
+        }
         switch ending.cause {
         case .requested, .timedOut:
             break
@@ -507,7 +517,7 @@ struct ConnectionSlot {
             self.failures += 1
         }
         self.nextAttempt = .now() + Self.retryDelay(afterFailures: self.failures)
-        return true
+        return wasCurrent
     }
 
     static func retryDelay(afterFailures failures: Int) -> TimeAmount {

@@ -16,6 +16,7 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         String(self.message.prefix { $0 != " " })
     }
 
+    /// The message, saying that Redis sent it.
     public var description: String { "Redis replied with an error: \(self.message)" }
 }
 
@@ -32,9 +33,10 @@ public enum RedisConnectionError: Error, Sendable, Hashable, CustomStringConvert
     /// No connection could be made within the connect timeout.
     case cannotConnect(host: String, port: Int, underlying: String)
     /// Redis sent bytes that are not valid RESP2; the client closed the connection. The reason
-    /// says what was wrong and where.
+    /// says what was wrong.
     case protocolViolation(String)
 
+    /// What failed, in a sentence fit for a log.
     public var description: String {
         switch self {
         case .timeout(let command):
@@ -58,5 +60,6 @@ public struct RESPParseError: Error, Sendable, Hashable, CustomStringConvertible
         self.reason = reason
     }
 
+    /// The reason, saying that the input was malformed.
     public var description: String { "Malformed RESP: \(self.reason)" }
 }

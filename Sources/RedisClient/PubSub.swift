@@ -54,7 +54,7 @@ public final class RedisSubscriber: Sendable {
         var channels: Set<String> = []
         var patterns: Set<String> = []
         var reconnectHandlers: [@Sendable () async -> Void] = []
-        var healthCheck: Task<Void, Never>?
+        var healthCheck: RepeatedTask?
         var closed = false
     }
 
@@ -106,11 +106,14 @@ public final class RedisSubscriber: Sendable {
         self.logger = logger
         (self.messages, self.continuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
         if let healthCheckInterval {
-            let healthCheck = Task { [weak self] in
-                while (try? await Task.sleep(for: healthCheckInterval)) != nil {
-                    guard let self else { return }
-                    await self.checkHealth()
+            // On the event loop rather than in a task, so that a busy task pool cannot delay it.
+            let interval = TimeAmount(healthCheckInterval)
+            let healthCheck = self.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [weak self] task in
+                guard let self else {
+                    task.cancel()
+                    return
                 }
+                self.checkHealth()
             }
             self.state.withLock { $0.healthCheck = healthCheck }
         }
@@ -177,9 +180,9 @@ public final class RedisSubscriber: Sendable {
         guard !names.isEmpty else { return }
 
         _ = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[RESPValue], any Error>) in
-            let waiter = ReplyWaiter.many(count: names.count) { continuation.resume(with: $0) }
             let outcome = self.state.withLock { state -> ApplyOutcome in
                 guard !state.closed else { return .failed(.closed) }
+                let wasSubscribed = !state.channels.isEmpty || !state.patterns.isEmpty
                 switch change {
                 case .subscribe: state.channels.formUnion(names)
                 case .psubscribe: state.patterns.formUnion(names)
@@ -188,6 +191,7 @@ public final class RedisSubscriber: Sendable {
                 }
                 var bytes = ByteBuffer()
                 RESPEncoder.writeCommand([change.command] + names, into: &bytes)
+                let waiter = ReplyWaiter.many(count: names.count) { continuation.resume(with: $0) }
                 if let live = state.slot.live, live.enqueue(OutgoingCommand(bytes: bytes, waiter: waiter, name: .text(change.command))) {
                     return .sent
                 }
@@ -197,7 +201,14 @@ public final class RedisSubscriber: Sendable {
                     return .done
                 case .subscribe, .psubscribe:
                     // The new connection subscribes to everything remembered, these included.
-                    let (connection, delay) = self.openConnection(&state, waiter: waiter)
+                    // Earlier subscriptions without a live connection mean one was lost just now
+                    // (before its end was handled): this is a reconnection.
+                    let (connection, delay) = self.openConnection(&state) { result in
+                        continuation.resume(with: result)
+                        if wasSubscribed, case .success = result {
+                            self.runReconnectHandlers()
+                        }
+                    }
                     return .connect(connection, delay)
                 }
             }
@@ -217,9 +228,13 @@ public final class RedisSubscriber: Sendable {
         case connect(RedisConnection, TimeAmount)
     }
 
-    /// Makes a new connection whose first command subscribes to every channel and pattern
-    /// remembered, confirmed to `waiter`; the caller starts it after releasing the lock.
-    private func openConnection(_ state: inout State, waiter: ReplyWaiter) -> (RedisConnection, TimeAmount) {
+    /// Makes a new connection whose first commands subscribe to every channel and pattern
+    /// remembered, and get their confirmations to `confirmed`; the caller starts it after
+    /// releasing the lock.
+    private func openConnection(
+        _ state: inout State,
+        confirmed: @escaping @Sendable (Result<[RESPValue], any Error>) -> Void
+    ) -> (RedisConnection, TimeAmount) {
         let connection = RedisConnection(
             configuration: self.configuration,
             eventLoop: self.eventLoop,
@@ -234,6 +249,7 @@ public final class RedisSubscriber: Sendable {
             RESPEncoder.writeCommand(["PSUBSCRIBE"] + state.patterns, into: &bytes)
         }
         let name = CommandName.text(state.channels.isEmpty ? "PSUBSCRIBE" : "SUBSCRIBE")
+        let waiter = ReplyWaiter.many(count: state.channels.count + state.patterns.count, completion: confirmed)
         // A fresh connection takes any command.
         _ = connection.enqueue(OutgoingCommand(bytes: bytes, waiter: waiter, name: name))
         return (connection, state.slot.install(connection))
@@ -262,17 +278,17 @@ public final class RedisSubscriber: Sendable {
         let next = self.state.withLock { state -> (RedisConnection, TimeAmount)? in
             guard state.slot.ended(connection, ending), !state.closed else { return nil }
             guard !state.channels.isEmpty || !state.patterns.isEmpty else { return nil }
-            let resubscribed = ReplyWaiter.many(count: state.channels.count + state.patterns.count) { [weak self] result in
-                guard let self, case .success = result else { return }
-                Task { await self.resubscribed() }
+            return self.openConnection(&state) { [weak self] result in
+                if case .success = result {
+                    self?.runReconnectHandlers()
+                }
             }
-            return self.openConnection(&state, waiter: resubscribed)
         }
         if ending.cause == .requested {
             self.logger.debug("Redis subscriber connection closed")
         } else {
             self.logger.warning(
-                "Redis subscriber connection ended; reconnecting",
+                "Redis subscriber connection ended",
                 metadata: ["reason": "\(ending.error)", "reconnecting": "\(next != nil)"]
             )
         }
@@ -281,20 +297,22 @@ public final class RedisSubscriber: Sendable {
         }
     }
 
-    private func resubscribed() async {
-        let (handlers, counts) = self.state.withLock { ($0.reconnectHandlers, ($0.channels.count, $0.patterns.count)) }
-        self.logger.info("Redis subscriber reconnected", metadata: ["channels": "\(counts.0)", "patterns": "\(counts.1)"])
-        for handler in handlers {
-            await handler()
+    private func runReconnectHandlers() {
+        let (handlers, channels, patterns) = self.state.withLock { ($0.reconnectHandlers, $0.channels.count, $0.patterns.count) }
+        self.logger.info("Redis subscriber reconnected", metadata: ["channels": "\(channels)", "patterns": "\(patterns)"])
+        Task {
+            for handler in handlers {
+                await handler()
+            }
         }
     }
 
     /// Sends a `PING` on a live connection; a missing answer times out and closes it, which
     /// starts a reconnection.
-    private func checkHealth() async {
+    private func checkHealth() {
         guard let connection = self.state.withLock({ $0.closed ? nil : $0.slot.live }) else { return }
         var bytes = ByteBuffer()
         RESPEncoder.writeCommand(["PING"], into: &bytes)
-        _ = try? await connection.execute(bytes, name: .text("PING"))
+        _ = connection.enqueue(OutgoingCommand(bytes: bytes, waiter: .many(count: 1) { _ in }, name: .text("PING")))
     }
 }

@@ -1,22 +1,50 @@
-// The one call an app's `main` makes: parse options, serve the pages, stop on a signal.
+// The one call an app's `main` makes: parse options, pick the state manager, serve the pages, stop on a signal.
 
 import ArgumentParser
 import Foundation
 import Rill
 
+/// Every command-line option of a Rill app: where it listens and where states live.
+struct RunOptions: ParsableArguments {
+    @OptionGroup var server: ServerOptions
+    @OptionGroup var state: StateOptions
+}
+
 extension App {
-    /// Serves `pages` with options from the command line and the environment (see
-    /// ``ServerOptions``) until SIGINT or SIGTERM.
+    /// Builds the app with the state manager the options choose (memory, or Redis with
+    /// `--redis`/`RILL_REDIS_URL`) and serves it until SIGINT or SIGTERM.
     ///
     /// ```swift
-    /// @main struct Main {
-    ///     static func main() async throws {
-    ///         let page = Page("/", title: "Background task") { backgroundTaskExample() }
-    ///         try await App(pages: [page]).run()
-    ///     }
-    /// }
+    /// let page = Page("/", title: "Background task") { backgroundTaskExample() }
+    /// try await App.serve(pages: [page])
     /// ```
-    /// - Parameter routes: Plain HTTP routes served beside the pages.
+    /// - Parameters:
+    ///   - pages: The pages; their states are registered.
+    ///   - states: More state types, e.g. ones only reached with ``App/modifyState(_:_:)``.
+    ///   - routes: Plain HTTP routes served beside the pages.
+    ///   - arguments: The command line, without the program name.
+    public static func serve(
+        pages: [Page],
+        states: [any LiveState.Type] = [],
+        routes: [HTTPRoute] = [],
+        arguments: [String] = Array(CommandLine.arguments.dropFirst())
+    ) async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let configuration: ServerConfiguration
+        let manager: any StateManager
+        do {
+            let options = try RunOptions.parse(arguments)
+            configuration = try options.server.configuration(environment: environment)
+            manager = try options.state.manager(environment: environment)
+        } catch {
+            RunOptions.exit(withError: error)
+        }
+        let app = App(pages: pages, states: states, manager: manager)
+        try await Server(app: app, routes: routes, configuration: configuration).run()
+    }
+
+    /// Serves this app (its state manager already chosen) with the server options of the
+    /// command line until SIGINT or SIGTERM.
     public func run(routes: [HTTPRoute] = [], arguments: [String] = Array(CommandLine.arguments.dropFirst())) async throws {
         let configuration: ServerConfiguration
         do {

@@ -100,7 +100,10 @@ import Testing
     }
 
     @Test func parsesAnEightMegabyteBulkStringArrivingIn64KBReads() throws {
-        let payload = (0..<(8 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        var payload = [UInt8](repeating: 0x2A, count: 8 << 20)
+        for index in stride(from: 0, to: payload.count, by: 4093) {
+            payload[index] = UInt8(truncatingIfNeeded: index)
+        }
         let bytes = Self.encoded([.bulk(payload), .simple("after")])
         var parser = RESPParser()
         var buffer = ByteBuffer()

@@ -39,14 +39,30 @@ final class RedisServer: Sendable {
         process.waitUntilExit()
     }
 
+    /// Stops the server with SIGSTOP: its connections stay open but nothing is answered, as
+    /// when a host vanishes without closing its sockets.
+    func pause() {
+        self.signal(SIGSTOP)
+    }
+
+    /// Lets a paused server go on.
+    func resume() {
+        self.signal(SIGCONT)
+    }
+
+    private func signal(_ signal: Int32) {
+        guard let pid = self.process.withLock({ $0?.processIdentifier }) else { return }
+        Foundation.kill(pid, signal)
+    }
+
     /// A client for this server.
     func client(commandTimeout: Duration = .seconds(5)) -> RedisClient {
         RedisClient(host: "127.0.0.1", port: self.port, commandTimeout: commandTimeout)
     }
 
     /// A subscriber for this server.
-    func subscriber() -> RedisSubscriber {
-        RedisSubscriber(host: "127.0.0.1", port: self.port)
+    func subscriber(commandTimeout: Duration = .seconds(5), healthCheckInterval: Duration? = .seconds(15)) -> RedisSubscriber {
+        RedisSubscriber(host: "127.0.0.1", port: self.port, commandTimeout: commandTimeout, healthCheckInterval: healthCheckInterval)
     }
 
     private func launch() async throws {
@@ -104,6 +120,19 @@ func withRedisServer(_ body: (RedisServer) async throws -> Void) async throws {
     try await body(server)
 }
 
+/// Runs tasks one at a time, in the order they were enqueued, on an event loop: tasks that
+/// prefer it start in the order they were created, which the global executor does not promise.
+final class EventLoopExecutor: TaskExecutor {
+    private let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        self.eventLoop.execute {
+            job.runSynchronously(on: self.asUnownedTaskExecutor())
+        }
+    }
+}
+
 /// Retries `body` until it succeeds or `timeout` passes; returns its result or rethrows its last error.
 func eventually<T>(within timeout: Duration, _ body: () async throws -> T) async throws -> T {
     let deadline = ContinuousClock.now + timeout
@@ -113,6 +142,42 @@ func eventually<T>(within timeout: Duration, _ body: () async throws -> T) async
         } catch {
             if ContinuousClock.now >= deadline { throw error }
             try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}
+
+/// A server that answers every read with the same bytes, to play a Redis that breaks the protocol.
+final class ScriptedServer: Sendable {
+    private let channel: any Channel
+
+    var port: Int { self.channel.localAddress!.port! }
+
+    init(reply: String) async throws {
+        self.channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ReplyHandler(reply: reply))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+    }
+
+    func stop() async throws {
+        try await self.channel.close()
+    }
+
+    private final class ReplyHandler: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+
+        let reply: String
+
+        init(reply: String) {
+            self.reply = reply
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            context.writeAndFlush(Self.wrapOutboundOut(ByteBuffer(string: self.reply)), promise: nil)
         }
     }
 }

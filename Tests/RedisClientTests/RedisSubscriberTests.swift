@@ -121,6 +121,32 @@ final class MessageCollector: Sendable {
         }
     }
 
+    @Test func replacesAConnectionThatDiedSilently() async throws {
+        try await withRedisServer { (server: RedisServer) async throws in
+            let subscriber = server.subscriber(commandTimeout: .milliseconds(200), healthCheckInterval: .milliseconds(100))
+            let collector = MessageCollector(subscriber)
+            let reconnects = Mutex(0)
+            subscriber.onReconnect { reconnects.withLock { $0 += 1 } }
+            try await subscriber.subscribe(["wake"])
+
+            // A frozen Redis keeps its sockets open: only the unanswered health check tells.
+            server.pause()
+            try await Task.sleep(for: .milliseconds(600))
+            server.resume()
+
+            let start = ContinuousClock.now
+            while reconnects.withLock({ $0 }) == 0, ContinuousClock.now - start < .seconds(5) {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(reconnects.withLock { $0 } >= 1)
+            let redis = server.client()
+            #expect(try await redis.publish("wake", "hello") == 1)
+            #expect(try await collector.wait(for: 1).map(\.text) == ["hello"])
+            await subscriber.close()
+            await redis.close()
+        }
+    }
+
     @Test func remembersASubscriptionMadeWhileRedisIsDown() async throws {
         try await withRedisServer { (server: RedisServer) async throws in
             server.kill()

@@ -9,7 +9,7 @@ import Testing
     let app: App
 
     init() {
-        app = App(states: [CounterState.self, FailState.self], clock: clock)
+        app = makeApp(states: [CounterState.self, FailState.self], clock: clock)
     }
 
     @Test func aTaskIsListedFromItsStartUntilItEnds() async throws {

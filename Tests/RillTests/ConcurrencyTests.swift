@@ -5,7 +5,7 @@ import RillTesting
 import Testing
 
 @Suite struct ConcurrencyTests {
-    let app = App(states: [CounterState.self])
+    let app = makeApp(states: [CounterState.self])
 
     @Test func fourTasksOfFiftyLockedIncrementsMakeExactlyTwoHundred() async throws {
         let tab = try await TestTab.connected(to: app)

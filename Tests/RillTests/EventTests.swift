@@ -5,7 +5,7 @@ import RillTesting
 import Testing
 
 @Suite struct EventTests {
-    let app = App(states: [CounterState.self, FailState.self, ChildState.self])
+    let app = makeApp(states: [CounterState.self, FailState.self, ChildState.self])
 
     @Test func aHandlerThatPushesFiveStepsProducesFiveDeltasInOrder() async throws {
         let tab = try await TestTab.connected(to: app)
@@ -137,7 +137,7 @@ import Testing
 }
 
 @Suite(.serialized) struct ComputedVarTests {
-    let app = App(states: [ComputedState.self])
+    let app = makeApp(states: [ComputedState.self])
 
     @Test func aComputedVarIsRecomputedOnlyWhenAnInputChanged() async throws {
         let start = ComputedProbe.calls.load(ordering: .relaxed)

@@ -6,7 +6,7 @@ import Synchronization
 import Testing
 
 @LiveState
-struct LowLevelState {
+struct FreeTaskState {
     var result = ""
 
     mutating func fetchData() {
@@ -17,8 +17,8 @@ struct LowLevelState {
             $0.append(Task {
                 await Task.yield()
                 try? await app.modifyState(token) { tab in
-                    var state = try tab.substate(path: LowLevelState.fullName.split(separator: ".").map(String.init))
-                    if var low = state as? LowLevelState {
+                    var state = try tab.substate(path: FreeTaskState.fullName.split(separator: ".").map(String.init))
+                    if var low = state as? FreeTaskState {
                         low.result = "fetched for \(token)"
                         state = low
                     }
@@ -35,15 +35,15 @@ enum FetchRegistry {
 
 @Suite(.serialized) struct LowLevelTests {
     @Test func aFreeStandingTaskWritesIntoTheTab() async throws {
-        let app = App(states: [LowLevelState.self])
+        let app = makeApp(states: [FreeTaskState.self])
         let tab = try await TestTab.connected(to: app)
-        tab.send(LowLevelState.event.fetchData)
-        #expect(try await tab.receiveDelta() == ["low_level_state": ["result": .string("fetched for \(tab.token)")]])
+        tab.send(FreeTaskState.event.fetchData)
+        #expect(try await tab.receiveDelta() == ["free_task_state": ["result": .string("fetched for \(tab.token)")]])
         for task in FetchRegistry.tasks.withLock({ $0 }) { await task.value }
     }
 
     @Test func modifyStateSendsOneDeltaAndAThrowChangesNothing() async throws {
-        let app = App(states: [CounterState.self])
+        let app = makeApp(states: [CounterState.self])
         let tab = try await TestTab.connected(to: app)
         try await app.modifyState(tab.token) { $0[CounterState.self].count = 5 }
         #expect(try await tab.receiveDelta() == ["counter_state": ["count": 5]])
@@ -58,7 +58,7 @@ enum FetchRegistry {
     }
 
     @Test func dynamicSettersAreTypeCheckedAndRefusedOutsideALock() async throws {
-        let app = App(states: [CounterState.self])
+        let app = makeApp(states: [CounterState.self])
         let tab = try await TestTab.connected(to: app)
         try await app.modifyState(tab.token) { try $0.set("counter_state.count", to: 9) }
         #expect(try await tab.receiveDelta() == ["counter_state": ["count": 9]])
@@ -74,7 +74,7 @@ enum FetchRegistry {
     }
 
     @Test func aNestedModifyStateOfTheSameTabIsAnError() async throws {
-        let app = App(states: [CounterState.self])
+        let app = makeApp(states: [CounterState.self])
         let tab = try await TestTab.connected(to: app)
         await #expect(throws: NestedLockError.self) {
             try await app.modifyState(tab.token) { _ in

@@ -10,7 +10,7 @@ import Testing
     let app: App
 
     init() {
-        app = App(states: [MyTaskState.self], clock: clock)
+        app = makeApp(states: [MyTaskState.self], clock: clock)
     }
 
     /// Lets the counting loop take its next half-second step.

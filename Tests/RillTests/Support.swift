@@ -1,7 +1,23 @@
 // Helpers shared by the runtime tests.
 
+import Foundation
 import Rill
+import RillRedis
 import RillTesting
+
+/// The app under test. Its states live in memory, or in Redis when `RILL_TEST_REDIS_URL` is
+/// set: the test command runs this suite once each way, so the core's behaviour is checked
+/// against both state managers.
+func makeApp(states: [any LiveState.Type], clock: any Clock<Duration> = ContinuousClock()) -> App {
+    guard let url = ProcessInfo.processInfo.environment["RILL_TEST_REDIS_URL"] else {
+        return App(states: states, clock: clock)
+    }
+    do {
+        return App(states: states, manager: try RedisStateManager(url: url), clock: clock)
+    } catch {
+        fatalError("RILL_TEST_REDIS_URL: \(error)")
+    }
+}
 
 /// Polls `condition` until it holds; fails after `timeout` (a generous bound, never a measurement).
 func eventually(timeout: Duration = .seconds(10), _ condition: @Sendable () async throws -> Bool) async throws -> Bool {

@@ -133,7 +133,7 @@ public final class EventScope: Sendable {
     // MARK: Updates
 
     /// Sends the changes so far, `state` being the current value of the checked-out state.
-    func push<S: LiveState>(_ state: S) throws {
+    func push<S: LiveState>(_ state: S) async throws {
         guard kind == .handler else {
             throw ImmutableStateError(message: "push() sends a handler's changes while it runs; a block's changes are sent when the block ends")
         }
@@ -144,7 +144,7 @@ public final class EventScope: Sendable {
             work.sent = work.state
             return delta
         }
-        if !delta.isEmpty { app.deliver(token, StateUpdate(delta: delta)) }
+        if !delta.isEmpty { await app.deliver(token, StateUpdate(delta: delta)) }
     }
 
     /// Closes the scope and returns the state to commit and the changes not yet sent.

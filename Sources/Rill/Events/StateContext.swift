@@ -57,7 +57,7 @@ extension LiveState {
         guard let scope = EventScope.current, scope.heldByCurrentTask else {
             throw ImmutableStateError(message: "push() works inside a handler while it runs")
         }
-        try scope.push(self)
+        try await scope.push(self)
     }
 
     /// Runs `event` after this handler: in a handler or block it is chained when the lock is

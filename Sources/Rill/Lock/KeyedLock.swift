@@ -9,7 +9,7 @@ import Synchronization
 /// no late arrival can overtake a waiter. A waiter whose task is cancelled leaves the queue
 /// with `CancellationError` and never holds the lock. Swift actors are re-entrant at `await`,
 /// which is why this is a lock and not an actor.
-final class KeyedLock<Key: Hashable & Sendable>: Sendable {
+public final class KeyedLock<Key: Hashable & Sendable>: Sendable {
     private struct Waiter {
         let id: UInt64
         let continuation: CheckedContinuation<Void, any Error>
@@ -26,8 +26,11 @@ final class KeyedLock<Key: Hashable & Sendable>: Sendable {
 
     private let locks = Mutex(Locks())
 
+    /// No key is locked.
+    public init() {}
+
     /// Waits until `key` is free and takes it.
-    func lock(_ key: Key) async throws {
+    public func lock(_ key: Key) async throws {
         let id: UInt64? = locks.withLock { locks in
             if locks.entries[key] == nil {
                 locks.entries[key] = Entry()
@@ -62,7 +65,7 @@ final class KeyedLock<Key: Hashable & Sendable>: Sendable {
     }
 
     /// Frees `key`, handing it to the longest waiter if there is one.
-    func unlock(_ key: Key) {
+    public func unlock(_ key: Key) {
         let next = locks.withLock { locks -> Waiter? in
             guard locks.entries[key] != nil else {
                 preconditionFailure("unlock of a key that is not locked")
@@ -75,12 +78,12 @@ final class KeyedLock<Key: Hashable & Sendable>: Sendable {
     }
 
     /// How many tasks wait for `key`.
-    func waiterCount(_ key: Key) -> Int {
+    public func waiterCount(_ key: Key) -> Int {
         locks.withLock { $0.entries[key]?.waiters.count ?? 0 }
     }
 
     /// Whether `key` is held now.
-    func isLocked(_ key: Key) -> Bool {
+    public func isLocked(_ key: Key) -> Bool {
         locks.withLock { $0.entries[key] != nil }
     }
 }

@@ -64,6 +64,9 @@ public final class App: Sendable {
         self.clock = clock
         self.maxQueuedEvents = maxQueuedEvents
         self.logger = logger
+        manager.relay?.bind { [weak self] token, update in
+            self?.deliverHere(token, update)
+        }
     }
 
     // MARK: Tabs
@@ -94,7 +97,14 @@ public final class App: Sendable {
             connections[token] = Connection(sink: sink, router: router ?? RouterData(token: token))
             return (true, previous)
         }
-        if connected { sink.send(StateUpdate(delta: delta, isHydration: true)) }
+        if connected {
+            sink.send(StateUpdate(delta: delta, isHydration: true))
+            do {
+                try await manager.relay?.attach(token)
+            } catch {
+                logger.warning("tab could not be registered with the relay", metadata: ["token": "\(token)", "error": "\(error)"])
+            }
+        }
         await lease.release()
         replaced?.close(.superseded)
         return connected
@@ -127,7 +137,12 @@ public final class App: Sendable {
             connections[token] = nil
             return true
         }
-        if removed { tasks.cancel(token: token, onlyOnDisconnect: true) }
+        if removed {
+            tasks.cancel(token: token, onlyOnDisconnect: true)
+            if let relay = manager.relay {
+                Task { await relay.detach(token) }
+            }
+        }
     }
 
     /// Whether a tab with this token is connected.
@@ -140,15 +155,33 @@ public final class App: Sendable {
         connections.withLock { $0[token]?.router } ?? RouterData(token: token)
     }
 
-    /// Sends an update to a connected tab; updates of a tab that is not connected are dropped
-    /// (it gets its whole state when it connects).
-    func deliver(_ token: Token, _ update: StateUpdate) {
-        connections.withLock { $0[token]?.sink }?.send(update)
+    /// Sends an update to the tab: to its sink if it is connected here, else through the state
+    /// manager's relay to the process that holds its socket. A tab connected nowhere gets its
+    /// whole state when it connects.
+    func deliver(_ token: Token, _ update: StateUpdate) async {
+        if deliverHere(token, update) { return }
+        guard let relay = manager.relay else { return }
+        do {
+            try await relay.publish(update, to: token)
+        } catch {
+            logger.warning("update could not be relayed", metadata: ["token": "\(token)", "error": "\(error)"])
+        }
+    }
+
+    /// Sends an update to the tab if its socket is with this process.
+    @discardableResult
+    func deliverHere(_ token: Token, _ update: StateUpdate) -> Bool {
+        guard let sink = connections.withLock({ $0[token]?.sink }) else { return false }
+        sink.send(update)
+        return true
     }
 
     func report(_ token: Token, event: String?, _ error: any Error) {
         logger.error("event failed", metadata: ["token": "\(token)", "event": "\(event ?? "-")", "error": "\(error)"])
-        deliver(token, StateUpdate(error: EventError(event: event, message: "\(error)")))
+        let update = StateUpdate(error: EventError(event: event, message: "\(error)"))
+        if !deliverHere(token, update), manager.relay != nil {
+            Task { await deliver(token, update) }
+        }
     }
 
     // MARK: Events
@@ -226,13 +259,13 @@ public final class App: Sendable {
             let result = try await EventScope.$current.withValue(scope) { try await body(scope) }
             let (state, delta) = scope.finish()
             try await lease.commit(state)
-            if !delta.isEmpty { deliver(token, StateUpdate(delta: delta)) }
+            if !delta.isEmpty { await deliver(token, StateUpdate(delta: delta)) }
             await lease.release()
             for next in scope.chained { send(next, to: token) }
             return result
         } catch {
             let back = scope.abandon()
-            if !back.isEmpty { deliver(token, StateUpdate(delta: back)) }
+            if !back.isEmpty { await deliver(token, StateUpdate(delta: back)) }
             await lease.release()
             throw error
         }

@@ -85,3 +85,17 @@ public struct EventError: Sendable, Equatable, Codable {
 public struct ShuttingDownError: Error, CustomStringConvertible, Sendable {
     public var description: String { "the server is shutting down; the event was not run" }
 }
+
+/// A lock holder's lock expired before it committed, so another holder may have written since:
+/// its changes were discarded. Keep lock blocks short, or raise the manager's lock expiry.
+public struct LockExpiredError: Error, CustomStringConvertible, Sendable {
+    /// The tab.
+    public let token: Token
+
+    /// Creates the error.
+    public init(token: Token) { self.token = token }
+
+    public var description: String {
+        "the lock on tab \(token) expired before the change was saved, so the change was discarded; keep lock blocks short or raise the lock expiry"
+    }
+}

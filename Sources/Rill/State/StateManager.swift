@@ -18,14 +18,34 @@ public protocol StateManager: Sendable {
     func snapshot(_ token: Token, registry: StateRegistry) async throws -> TabState
     /// Forgets a tab's state.
     func remove(_ token: Token) async throws
+    /// Carries updates to tabs whose socket is with another process; `nil` when every tab's
+    /// socket is with this one (the memory manager).
+    var relay: (any UpdateRelay)? { get }
+}
+
+extension StateManager {
+    public var relay: (any UpdateRelay)? { nil }
+}
+
+/// Carries updates between processes that share states, so a change made in one process
+/// reaches a tab whose socket is with another.
+public protocol UpdateRelay: Sendable {
+    /// Hands the app the way to deliver updates that arrive for tabs connected here.
+    func bind(_ deliver: @escaping @Sendable (Token, StateUpdate) -> Void)
+    /// This process now holds the tab's socket: updates for it from elsewhere come here.
+    func attach(_ token: Token) async throws
+    /// This process no longer holds the tab's socket.
+    func detach(_ token: Token) async
+    /// Sends an update to whichever process holds the tab's socket; dropped if none does.
+    func publish(_ update: StateUpdate, to token: Token) async throws
 }
 
 /// A held tab lock and the state loaded under it.
 public protocol StateLease: Sendable {
     /// The state as loaded when the lock was taken.
     var state: TabState { get }
-    /// Stores `state`; only substates in its `touched` set need writing. Throws if the lock was
-    /// lost (then nothing was stored).
+    /// Stores `state`; only substates in its ``TabState/touched`` set need writing. Throws
+    /// ``LockExpiredError`` if the lock was lost (then nothing was stored).
     func commit(_ state: TabState) async throws
     /// Frees the lock. Called exactly once, after a commit or instead of one.
     func release() async

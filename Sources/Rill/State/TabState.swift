@@ -53,8 +53,9 @@ public struct TabState: Sendable {
     var states: [String: any LiveState]
     /// Last computed values of computed vars, by state full name; what the tab was last sent.
     var computed: [String: [String: JSON]]
-    /// Substates written since this value was loaded; only those are diffed and saved.
-    var touched: Set<String> = []
+    /// Full names of the substates written since this value was loaded; only those are diffed
+    /// and saved.
+    public internal(set) var touched: Set<String> = []
     /// Set while this value is the one a lock holder may change; the dynamic setters check it,
     /// so a copy that escaped its block cannot be written as if it were the tab.
     var access: Access?

@@ -1,0 +1,32 @@
+// A tab's states as JSON, one entry per substate, for state managers that store them outside the process.
+
+extension TabState {
+    /// The substates written since load, each as `{"v": stored vars, "c": computed values}`.
+    /// A manager that serializes stores exactly these: a save writes only what changed.
+    public func encodedChanges() -> [String: JSON] {
+        var fields: [String: JSON] = [:]
+        for name in touched {
+            guard let state = states[name] ?? registry.types[name]?.init() else { continue }
+            fields[name] = ["v": state.storedValues(), "c": .object(computed[name] ?? [:])]
+        }
+        return fields
+    }
+
+    /// A tab from stored substates. A substate that no longer decodes into its type (its
+    /// schema changed) starts again from its defaults, and `stale` is told which and why; a
+    /// substate no registered type has is skipped.
+    public init(token: Token, registry: StateRegistry, stored: [String: JSON], stale: (String, any Error) -> Void) {
+        var states: [String: any LiveState] = [:]
+        var computed: [String: [String: JSON]] = [:]
+        for (name, entry) in stored {
+            guard let type = registry.types[name] else { continue }
+            do {
+                states[name] = try type.init(storedValues: entry["v"] ?? .object([:]))
+                if case .object(let cache)? = entry["c"] { computed[name] = cache }
+            } catch {
+                stale(name, error)
+            }
+        }
+        self.init(token: token, registry: registry, states: states, computed: computed)
+    }
+}

@@ -1,0 +1,93 @@
+// Updates for tabs whose socket is with another process, carried over Redis pub/sub.
+
+import Logging
+import RedisClient
+import Rill
+import Synchronization
+
+/// Each process subscribes to `rill:socket:<token>` for the tabs whose socket it holds; an
+/// update made anywhere for such a tab is published there. A tab with no subscriber is not
+/// connected anywhere: its update is dropped and it gets its whole state when it connects.
+final class RedisRelay: UpdateRelay {
+    private let client: RedisClient
+    private let subscriber: RedisSubscriber
+    private let logger: Logger
+    private let deliver = Mutex<(@Sendable (Token, StateUpdate) -> Void)?>(nil)
+    private let handlers = Mutex<[String: @Sendable ([UInt8]) -> Void]>([:])
+
+    static let prefix = "rill:socket:"
+
+    init(client: RedisClient, subscriber: RedisSubscriber, logger: Logger) {
+        self.client = client
+        self.subscriber = subscriber
+        self.logger = logger
+        Task { [weak self, messages = subscriber.messages] in
+            for await message in messages {
+                self?.receive(message)
+            }
+        }
+    }
+
+    /// Routes messages of `channel` (one this process subscribed to itself) to `handler`.
+    func onMessage(channel: String, _ handler: @escaping @Sendable ([UInt8]) -> Void) {
+        handlers.withLock { $0[channel] = handler }
+    }
+
+    func bind(_ deliver: @escaping @Sendable (Token, StateUpdate) -> Void) {
+        self.deliver.withLock { $0 = deliver }
+    }
+
+    func attach(_ token: Token) async throws {
+        try await subscriber.subscribe([Self.prefix + token.rawValue])
+    }
+
+    func detach(_ token: Token) async {
+        try? await subscriber.unsubscribe([Self.prefix + token.rawValue])
+    }
+
+    func publish(_ update: StateUpdate, to token: Token) async throws {
+        _ = try await client.publish(Self.prefix + token.rawValue, Self.encode(update).serialized())
+    }
+
+    private func receive(_ message: RedisMessage) {
+        if let handler = handlers.withLock({ $0[message.channel] }) {
+            return handler(message.payload)
+        }
+        guard message.channel.hasPrefix(Self.prefix),
+              let token = Token(String(message.channel.dropFirst(Self.prefix.count)))
+        else { return }
+        do {
+            let update = try Self.decode(JSON(parsing: message.payload))
+            deliver.withLock { $0 }?(token, update)
+        } catch {
+            logger.warning("relayed update could not be read", metadata: ["channel": "\(message.channel)", "error": "\(error)"])
+        }
+    }
+
+    static func encode(_ update: StateUpdate) -> JSON {
+        var object: [String: JSON] = ["d": .object(update.delta.mapValues { .object($0) })]
+        if update.isHydration { object["h"] = true }
+        if let error = update.error {
+            object["e"] = ["event": error.event.map(JSON.string) ?? .null, "message": .string(error.message)]
+        }
+        return .object(object)
+    }
+
+    static func decode(_ json: JSON) throws -> StateUpdate {
+        var delta = Delta()
+        if case .object(let states)? = json["d"] {
+            for (name, vars) in states {
+                if case .object(let values) = vars { delta[name] = values }
+            }
+        }
+        var error: EventError?
+        if let reported = json["e"], case .string(let message)? = reported["message"] {
+            if case .string(let event)? = reported["event"] {
+                error = EventError(event: event, message: message)
+            } else {
+                error = EventError(event: nil, message: message)
+            }
+        }
+        return StateUpdate(delta: delta, isHydration: json["h"] == true, error: error)
+    }
+}

@@ -1,0 +1,260 @@
+// Tabs' states in Redis, shared by several Rill processes, with a per-tab lock that only its owner frees.
+
+import Logging
+import RedisClient
+import Rill
+import Synchronization
+
+/// Keeps every tab's state in Redis so several Rill processes can serve the same tabs.
+///
+/// - A tab is one hash, `rill:tab:<token>`, with a field per substate (JSON); it expires after
+///   ``tokenExpiry`` without use. A save writes only the substates that changed, in one round trip.
+/// - The tab's lock is `rill:lock:<token>`, taken with `SET NX PX` and a unique owner value and
+///   freed only by its owner. A holder whose lock expired (``lockExpiry``) gets
+///   ``LockExpiredError`` when it commits, and nothing it wrote is saved: the ownership check and
+///   the write are one script.
+/// - Waiters of this process queue in arrival order; the one at the head retries when Redis
+///   announces that the lock was freed, and every 250 ms in case the announcement was missed.
+/// - Updates for tabs whose socket is with another process travel over pub/sub (``relay``).
+public final class RedisStateManager: StateManager {
+    /// How long an unused tab's state is kept.
+    public let tokenExpiry: Duration
+    /// How long a lock lives unless its holder frees it first.
+    public let lockExpiry: Duration
+    /// A lock held longer than this is logged as a warning.
+    public let slowLockWarning: Duration
+    /// Delivers updates between processes.
+    public let relay: (any UpdateRelay)?
+
+    let client: RedisClient
+    let subscriber: RedisSubscriber
+    private let logger: Logger
+    private let local = KeyedLock<Token>()
+    private let processID: String
+    private let nextLease = Atomic<UInt64>(0)
+    private let unlocks = UnlockNotices()
+
+    static let unlockChannel = "rill:unlocked"
+
+    /// Connects to Redis at `url` (`redis://host:port`).
+    /// - Parameters:
+    ///   - tokenExpiry: How long an unused tab's state is kept (default one hour).
+    ///   - lockExpiry: How long a lock lives if its holder never frees it (default 10 s).
+    ///   - slowLockWarning: Log a warning when a lock was held longer (default 1 s).
+    public init(
+        url: String,
+        tokenExpiry: Duration = .seconds(3600),
+        lockExpiry: Duration = .seconds(10),
+        slowLockWarning: Duration = .seconds(1),
+        logger: Logger = Logger(label: "rill.redis")
+    ) throws {
+        let (host, port) = try Self.parse(url)
+        self.tokenExpiry = tokenExpiry
+        self.lockExpiry = lockExpiry
+        self.slowLockWarning = slowLockWarning
+        self.logger = logger
+        self.client = RedisClient(host: host, port: port, logger: logger)
+        self.subscriber = RedisSubscriber(host: host, port: port, logger: logger)
+        self.processID = Token.random().rawValue
+        let relay = RedisRelay(client: client, subscriber: subscriber, logger: logger)
+        self.relay = relay
+        let unlocks = self.unlocks
+        relay.onMessage(channel: Self.unlockChannel) { payload in
+            unlocks.announce(String(decoding: payload, as: UTF8.self))
+        }
+        // After a reconnect announcements may have been missed: wake everyone to retry.
+        subscriber.onReconnect { unlocks.announceAll() }
+        Task { try? await subscriber.subscribe([Self.unlockChannel]) }
+    }
+
+    static func parse(_ url: String) throws -> (String, Int) {
+        guard url.hasPrefix("redis://") else { throw BadRedisURL(url: url) }
+        var rest = url.dropFirst("redis://".count)
+        if let slash = rest.firstIndex(of: "/") { rest = rest[..<slash] }
+        if let at = rest.lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }
+        let parts = rest.split(separator: ":")
+        guard let host = parts.first.map(String.init), !host.isEmpty else { throw BadRedisURL(url: url) }
+        guard let port = parts.count > 1 ? Int(parts[1]) : 6379 else { throw BadRedisURL(url: url) }
+        return (host, port)
+    }
+
+    /// The Redis URL was not of the form `redis://host:port`.
+    public struct BadRedisURL: Error, CustomStringConvertible {
+        /// What was given.
+        public let url: String
+        public var description: String { "'\(url)' is not a Redis URL; write redis://host:port, e.g. redis://127.0.0.1:6379" }
+    }
+
+    static func tabKey(_ token: Token) -> String { "rill:tab:\(token)" }
+    static func lockKey(_ token: Token) -> String { "rill:lock:\(token)" }
+
+    public func acquire(_ token: Token, registry: StateRegistry) async throws -> any StateLease {
+        try await local.lock(token)
+        let owner = "\(processID):\(nextLease.add(1, ordering: .relaxed).newValue)"
+        do {
+            while true {
+                let seen = unlocks.generation(token)
+                let reply = try await client.evalsha(
+                    Scripts.acquire,
+                    keys: [Self.lockKey(token), Self.tabKey(token)],
+                    args: [owner, "\(Self.milliseconds(lockExpiry))", "\(Self.milliseconds(tokenExpiry))"])
+                if let fields = reply.array {
+                    let state = decode(token, registry, fields)
+                    return Lease(manager: self, token: token, owner: owner, state: state, acquired: .now)
+                }
+                try await unlocks.wait(token, after: seen, timeout: .milliseconds(250))
+            }
+        } catch {
+            local.unlock(token)
+            throw error
+        }
+    }
+
+    public func snapshot(_ token: Token, registry: StateRegistry) async throws -> TabState {
+        let reply = try await client.send(["HGETALL", Self.tabKey(token)])
+        return decode(token, registry, reply.array ?? [])
+    }
+
+    public func remove(_ token: Token) async throws {
+        _ = try await client.del([Self.tabKey(token)])
+    }
+
+    private func decode(_ token: Token, _ registry: StateRegistry, _ flat: [RESPValue]) -> TabState {
+        var stored: [String: JSON] = [:]
+        var index = 0
+        while index + 1 < flat.count {
+            if let name = flat[index].string, let bytes = flat[index + 1].bytes {
+                do {
+                    stored[name] = try JSON(parsing: bytes)
+                } catch {
+                    logger.warning("stored substate is not JSON; starting it from its defaults", metadata: ["token": "\(token)", "state": "\(name)"])
+                }
+            }
+            index += 2
+        }
+        return TabState(token: token, registry: registry, stored: stored) { name, error in
+            logger.warning("stored substate no longer fits its type; starting it from its defaults",
+                           metadata: ["token": "\(token)", "state": "\(name)", "error": "\(error)"])
+        }
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+    }
+
+    private final class Lease: StateLease {
+        let manager: RedisStateManager
+        let token: Token
+        let owner: String
+        let state: TabState
+        let acquired: ContinuousClock.Instant
+        private let released = Atomic(false)
+
+        init(manager: RedisStateManager, token: Token, owner: String, state: TabState, acquired: ContinuousClock.Instant) {
+            self.manager = manager
+            self.token = token
+            self.owner = owner
+            self.state = state
+            self.acquired = acquired
+        }
+
+        func commit(_ state: TabState) async throws {
+            var args = [owner, "\(RedisStateManager.milliseconds(manager.tokenExpiry))"]
+            for (name, value) in state.encodedChanges() {
+                args.append(name)
+                args.append(value.serialized())
+            }
+            do {
+                _ = try await manager.client.evalsha(
+                    Scripts.commit, keys: [RedisStateManager.lockKey(token), RedisStateManager.tabKey(token)], args: args)
+            } catch let error as RedisError where error.message.hasPrefix("LOCKEXPIRED") {
+                throw LockExpiredError(token: token)
+            }
+        }
+
+        func release() async {
+            guard !released.exchange(true, ordering: .relaxed) else { return }
+            let held = ContinuousClock.now - acquired
+            if held > manager.slowLockWarning {
+                manager.logger.warning("lock held too long", metadata: ["token": "\(token)", "held": "\(held)"])
+            }
+            do {
+                _ = try await manager.client.evalsha(
+                    Scripts.release, keys: [RedisStateManager.lockKey(token)],
+                    args: [owner, RedisStateManager.unlockChannel, token.rawValue])
+            } catch {
+                // The lock expires by itself; waiters retry on their timer.
+                manager.logger.warning("lock could not be freed; it will expire", metadata: ["token": "\(token)", "error": "\(error)"])
+            }
+            manager.local.unlock(token)
+        }
+    }
+}
+
+/// Announcements that a tab's lock was freed, counted per tab so a waiter can tell whether one
+/// came since it last tried.
+final class UnlockNotices: Sendable {
+    private struct Waiter {
+        let id: UInt64
+        let continuation: CheckedContinuation<Void, Never>
+    }
+
+    private let state = Mutex<(generations: [Token: UInt64], waiters: [Token: [Waiter]], nextID: UInt64)>(([:], [:], 0))
+
+    func generation(_ token: Token) -> UInt64 {
+        state.withLock { $0.generations[token] ?? 0 }
+    }
+
+    func announce(_ raw: String) {
+        guard let token = Token(raw) else { return }
+        let waiters = state.withLock { state -> [Waiter] in
+            state.generations[token, default: 0] += 1
+            return state.waiters.removeValue(forKey: token) ?? []
+        }
+        for waiter in waiters { waiter.continuation.resume() }
+    }
+
+    func announceAll() {
+        let waiters = state.withLock { state -> [Waiter] in
+            for token in state.waiters.keys { state.generations[token, default: 0] += 1 }
+            defer { state.waiters.removeAll() }
+            return state.waiters.values.flatMap { $0 }
+        }
+        for waiter in waiters { waiter.continuation.resume() }
+    }
+
+    /// Returns when an announcement for `token` newer than `seen` arrives, or after `timeout`.
+    func wait(_ token: Token, after seen: UInt64, timeout: Duration) async throws {
+        let id = state.withLock { state -> UInt64 in
+            state.nextID += 1
+            return state.nextID
+        }
+        let timer = Task {
+            try? await Task.sleep(for: timeout)
+            self.wake(token, id)
+        }
+        defer { timer.cancel() }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { state -> Bool in
+                    if (state.generations[token] ?? 0) != seen { return true }
+                    state.waiters[token, default: []].append(Waiter(id: id, continuation: continuation))
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            self.wake(token, id)
+        }
+        try Task.checkCancellation()
+    }
+
+    private func wake(_ token: Token, _ id: UInt64) {
+        let waiter = state.withLock { state -> Waiter? in
+            guard let index = state.waiters[token]?.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.waiters[token]!.remove(at: index)
+        }
+        waiter?.continuation.resume()
+    }
+}

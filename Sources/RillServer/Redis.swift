@@ -1,0 +1,45 @@
+// Choosing where states live from the command line: memory by default, Redis with --redis.
+
+import ArgumentParser
+import Rill
+import RillRedis
+
+/// Picks the state manager: ``RedisStateManager`` when `--redis` or `RILL_REDIS_URL` names a
+/// Redis server, else the in-memory default.
+public struct StateOptions: ParsableArguments {
+    @Option(help: "Keep states in Redis, e.g. redis://127.0.0.1:6379 (env RILL_REDIS_URL); memory when absent.")
+    var redis: String?
+
+    @Option(help: "Seconds an unused tab's state is kept (env RILL_TOKEN_EXPIRY).")
+    var tokenExpiry: Int?
+
+    @Option(help: "Milliseconds a Redis lock lives if its holder never frees it (env RILL_LOCK_EXPIRY).")
+    var lockExpiry: Int?
+
+    @Option(help: "Milliseconds a lock may be held before a warning is logged (env RILL_LOCK_WARNING).")
+    var lockWarning: Int?
+
+    public init() {}
+
+    /// The manager these options describe.
+    public func manager(environment: [String: String]) throws -> any StateManager {
+        let expiry = Duration.seconds(try number(tokenExpiry, environment["RILL_TOKEN_EXPIRY"], "RILL_TOKEN_EXPIRY") ?? 3600)
+        let warning = Duration.milliseconds(try number(lockWarning, environment["RILL_LOCK_WARNING"], "RILL_LOCK_WARNING") ?? 1000)
+        guard let url = redis ?? environment["RILL_REDIS_URL"] else {
+            return MemoryStateManager(expiry: expiry, slowLockWarning: warning)
+        }
+        let lock = Duration.milliseconds(try number(lockExpiry, environment["RILL_LOCK_EXPIRY"], "RILL_LOCK_EXPIRY") ?? 10_000)
+        do {
+            return try RedisStateManager(url: url, tokenExpiry: expiry, lockExpiry: lock, slowLockWarning: warning)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
+    private func number(_ option: Int?, _ environment: String?, _ name: String) throws -> Int? {
+        if let option { return option }
+        guard let environment else { return nil }
+        guard let value = Int(environment) else { throw ValidationError("\(name)='\(environment)' is not a number") }
+        return value
+    }
+}
