@@ -80,6 +80,7 @@ let package = Package(
         .target(name: "SeedExamples", dependencies: ["Rill", "RillClient"], path: "Examples/Seed"),
         .executableTarget(name: "BackgroundTask", dependencies: ["RillServer", "SeedExamples"], path: "Examples/BackgroundTask"),
         .executableTarget(name: "LowLevel", dependencies: ["RillServer", "SeedExamples"], path: "Examples/LowLevel"),
+        .executableTarget(name: "BenchServer", dependencies: ["RillServer"], path: "Examples/BenchServer"),
         .testTarget(
             name: "RillTests",
             dependencies: ["Rill", "RillTesting", "RillRedis", "SeedExamples", .product(name: "InMemoryLogging", package: "swift-log")]
@@ -92,6 +93,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient"]),
+        .testTarget(
+            name: "RillRedisTests",
+            dependencies: ["RillRedis", "RedisClient", .product(name: "InMemoryLogging", package: "swift-log")]
+        ),
         .testTarget(
             name: "RillClientTests",
             dependencies: [

@@ -1,0 +1,122 @@
+// The Redis state manager against a real redis-server: lock expiry, owner-only release, partial saves, stale schemas.
+
+import Foundation
+import InMemoryLogging
+import Logging
+import RedisClient
+import Rill
+import RillRedis
+import Testing
+
+@LiveState
+struct LockState {
+    var writer = ""
+    var log: [String] = []
+}
+
+@LiveState
+struct OtherState {
+    var note = ""
+}
+
+/// Set by the test command, which starts redis-server for these tests.
+let redisURL = ProcessInfo.processInfo.environment["RILL_TEST_REDIS_URL"]
+
+@Suite(.enabled(if: redisURL != nil, "needs RILL_TEST_REDIS_URL; the README's test command starts a redis-server"))
+struct RedisStateManagerTests {
+    let registry = StateRegistry([LockState.self, OtherState.self])
+
+    func raw() throws -> RedisClient {
+        let (host, port) = try #require(redisURL.flatMap { url -> (String, Int)? in
+            let parts = url.dropFirst("redis://".count).split(separator: ":")
+            return parts.count == 2 ? (String(parts[0]), Int(parts[1]) ?? 6379) : nil
+        })
+        return RedisClient(host: host, port: port)
+    }
+
+    @Test func aHolderPastItsExpiryLosesItsWriteAndTheWaiterCommits() async throws {
+        let url = try #require(redisURL)
+        // Two managers: two processes as far as Redis can tell.
+        let first = try RedisStateManager(url: url, lockExpiry: .milliseconds(300))
+        let second = try RedisStateManager(url: url, lockExpiry: .milliseconds(300))
+        let token = Token.random()
+
+        let holder = try await first.acquire(token, registry: registry)
+        let holderTook = ContinuousClock.now
+        let waiter = Task {
+            let lease = try await second.acquire(token, registry: registry)
+            let took = ContinuousClock.now
+            var state = lease.state
+            state[LockState.self].writer = "waiter"
+            state[LockState.self].log.append("waiter")
+            try await lease.commit(state)
+            await lease.release()
+            return took
+        }
+        let waiterTook = try await waiter.value
+        #expect(waiterTook - holderTook >= .milliseconds(300), "the waiter took the lock before it expired")
+
+        var late = holder.state
+        late[LockState.self].writer = "holder"
+        late[LockState.self].log.append("holder")
+        await #expect(throws: LockExpiredError.self) { try await holder.commit(late) }
+        await holder.release()   // must not free the waiter's lock
+
+        let stored = try await first.snapshot(token, registry: registry)[LockState.self]
+        #expect(stored.writer == "waiter")
+        #expect(stored.log == ["waiter"])
+    }
+
+    @Test func onlyTheOwnerFreesTheLock() async throws {
+        let url = try #require(redisURL)
+        let manager = try RedisStateManager(url: url, lockExpiry: .milliseconds(200))
+        let token = Token.random()
+        let expired = try await manager.acquire(token, registry: registry)
+        try await Task.sleep(for: .milliseconds(400))
+        let other = try RedisStateManager(url: url)
+        let current = try await other.acquire(token, registry: registry)
+        await expired.release()
+        let owner = try await raw().get("rill:lock:\(token)")
+        #expect(owner != nil, "an expired holder freed the current holder's lock")
+        await current.release()
+        #expect(try await raw().get("rill:lock:\(token)") == nil)
+    }
+
+    @Test func aSaveWritesOnlyTheSubstatesThatChanged() async throws {
+        let url = try #require(redisURL)
+        let manager = try RedisStateManager(url: url)
+        let token = Token.random()
+        let lease = try await manager.acquire(token, registry: registry)
+        var state = lease.state
+        state[LockState.self].writer = "one"
+        try await lease.commit(state)
+        await lease.release()
+        let fields = try await raw().hgetall("rill:tab:\(token)")
+        #expect(Set(fields.keys) == ["lock_state"])
+        let ttl = try await raw().send(["PTTL", "rill:tab:\(token)"]).int ?? -1
+        #expect(ttl > 3_000_000, "the tab's state should expire after the token expiry (1 h)")
+    }
+
+    @Test func aStoredSubstateThatNoLongerFitsStartsFromItsDefaults() async throws {
+        let url = try #require(redisURL)
+        let logs = InMemoryLogHandler()
+        let manager = try RedisStateManager(url: url, logger: Logger(label: "test") { _ in logs })
+        let token = Token.random()
+        _ = try await raw().hset("rill:tab:\(token)", [
+            "lock_state": Array(#"{"v":{"writer":42}}"#.utf8),
+            "other_state": Array(#"{"v":{"note":"kept"}}"#.utf8),
+        ])
+        let state = try await manager.snapshot(token, registry: registry)
+        #expect(state[LockState.self].writer == "")
+        #expect(state[OtherState.self].note == "kept")
+        #expect(logs.entries.contains { $0.level == .warning && "\($0.message)".contains("no longer fits") })
+    }
+
+    @Test func redisThatCannotBeReachedIsAClearError() async throws {
+        let manager = try RedisStateManager(url: "redis://127.0.0.1:1")
+        await #expect(throws: RedisConnectionError.self) {
+            _ = try await manager.acquire(Token.random(), registry: registry)
+        }
+        #expect(throws: RedisStateManager.BadRedisURL.self) { try RedisStateManager(url: "http://localhost") }
+    }
+}

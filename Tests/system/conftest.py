@@ -1,0 +1,145 @@
+"""Fixtures for multi-process tests: a real redis-server, Rill processes, nginx, and a socket client."""
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from websockets.sync.client import connect
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(os.environ.get("RILL_BIN", ROOT / ".build" / "debug"))
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Redis:
+    """A redis-server on a loopback port that persists every write, so a restart loses nothing committed."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="rill-redis-")
+        self.process = None
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}"
+
+    def start(self):
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
+             "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self, sig=signal.SIGKILL):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(sig)
+            self.process.wait(timeout=10)
+
+
+class Rill:
+    """One Rill process (an example binary) on a free port."""
+
+    def __init__(self, name, *args):
+        self.process = subprocess.Popen([str(BIN / name), "--port", "0", *args],
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.port = None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and self.port is None:
+            line = self.process.stdout.readline()
+            if not line and self.process.poll() is not None:
+                raise RuntimeError(f"{name} exited with {self.process.returncode}")
+            match = re.search(r"url=http://127\.0\.0\.1:(\d+)", line)
+            if match:
+                self.port = int(match.group(1))
+        assert self.port, f"{name} did not report its port"
+
+    def socket(self, token, resume=False):
+        return Tab(connect(f"ws://127.0.0.1:{self.port}/_rill/socket?token={token}&path=/"
+                           + ("&resume=1" if resume else ""), open_timeout=10))
+
+    def kill(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=15)
+
+
+class Tab:
+    """A tab's socket speaking docs/protocol.md."""
+
+    def __init__(self, ws):
+        self.ws = ws
+
+    def next(self, timeout=10):
+        return json.loads(self.ws.recv(timeout=timeout))
+
+    def hydrate(self):
+        message = self.next()
+        assert message["type"] == "hydrate", message
+        return message
+
+    def event(self, name, **payload):
+        self.ws.send(json.dumps({"type": "event", "name": name, "payload": payload}))
+
+    def wait_for(self, state, var, predicate, timeout=20):
+        """Reads messages until `state.var` satisfies `predicate`; returns that value."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            message = self.next(timeout=max(0.1, deadline - time.monotonic()))
+            values = message.get("delta") or message.get("state") or {}
+            value = values.get(state, {}).get(var)
+            if value is not None and predicate(value):
+                return value
+        raise AssertionError(f"{state}.{var} never satisfied the condition")
+
+    def close(self):
+        self.ws.close()
+
+
+@pytest.fixture
+def redis():
+    server = Redis()
+    server.start()
+    yield server
+    server.stop()
+    shutil.rmtree(server.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def processes():
+    started = []
+
+    def start(name, *args):
+        process = Rill(name, *args)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.kill()

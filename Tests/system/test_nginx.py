@@ -1,0 +1,86 @@
+"""A real browser behind nginx round robin over two Rill processes that share Redis; one process dies."""
+
+import re
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+from conftest import ROOT, free_port
+
+
+@pytest.fixture
+def nginx(processes, redis):
+    a = processes("BackgroundTask", "--redis", redis.url)
+    b = processes("BackgroundTask", "--redis", redis.url)
+    port = free_port()
+    config = (ROOT / "deploy" / "nginx.conf").read_text()
+    config = config.replace("server 127.0.0.1:8001", f"server 127.0.0.1:{a.port}")
+    config = config.replace("server 127.0.0.1:8002", f"server 127.0.0.1:{b.port}")
+    config = config.replace("listen 127.0.0.1:8000", f"listen 127.0.0.1:{port}")
+    workdir = Path(tempfile.mkdtemp(prefix="rill-nginx-"))
+    config = config.replace("events {}", f"pid {workdir}/nginx.pid;\nerror_log {workdir}/error.log;\nevents {{}}")
+    config = config.replace("http {", f"http {{\n    access_log off;\n    client_body_temp_path {workdir};\n"
+                            f"    proxy_temp_path {workdir};\n    fastcgi_temp_path {workdir};\n"
+                            f"    uwsgi_temp_path {workdir};\n    scgi_temp_path {workdir};")
+    (workdir / "nginx.conf").write_text(config)
+    process = subprocess.Popen(["nginx", "-c", str(workdir / "nginx.conf"), "-p", str(workdir), "-g", "daemon off;"])
+    time.sleep(0.5)
+    assert process.poll() is None, (workdir / "error.log").read_text()
+    yield f"http://127.0.0.1:{port}/", a, b
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=900,500"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    yield driver
+    driver.quit()
+
+
+def counter(driver):
+    match = re.match(r"(\d+) /", driver.find_element(By.CSS_SELECTOR, "h2").text)
+    return int(match.group(1)) if match else -1
+
+
+def wait_for(driver, condition, timeout=20, message=""):
+    WebDriverWait(driver, timeout, poll_frequency=0.05).until(lambda d: condition(), message)
+
+
+def test_a_tab_behind_nginx_keeps_its_state_when_a_process_dies(browser, nginx):
+    url, a, b = nginx
+    browser.get(url)
+    wait_for(browser, lambda: browser.execute_script("return window.__rill && window.__rill.connected"))
+    field = browser.find_element(By.CSS_SELECTOR, "input[type=number]")
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys("3")
+    field.send_keys(Keys.TAB)
+    time.sleep(0.3)
+    browser.find_element(By.XPATH, "//button[normalize-space()='Start']").click()
+    wait_for(browser, lambda: counter(browser) == 3, message="the counter did not reach 3")
+    wait_for(browser, lambda: browser.find_elements(By.XPATH, "//button[normalize-space()='Start']"))
+
+    a.kill()
+    for _ in range(3):  # round robin would hand some of these to the dead process
+        browser.refresh()
+        wait_for(browser, lambda: browser.execute_script("return window.__rill && window.__rill.connected"),
+                 message="no live process took the tab")
+        wait_for(browser, lambda: counter(browser) == 3, message="the tab lost its state")
+
+    browser.find_element(By.XPATH, "//button[normalize-space()='Start']").click()
+    wait_for(browser, lambda: browser.find_elements(By.XPATH, "//button[normalize-space()='Stop']"))
+    wait_for(browser, lambda: counter(browser) == 3 and
+             browser.find_elements(By.XPATH, "//button[normalize-space()='Start']"),
+             message="the counter already at its maximum should stop at once")

@@ -1,0 +1,90 @@
+"""Several Rill processes sharing tabs' states through a real Redis server."""
+
+import time
+import uuid
+
+import pytest
+
+
+def token():
+    return uuid.uuid4().hex
+
+
+def test_two_processes_four_tasks_each_of_a_hundred_locked_increments_make_eight_hundred(redis, processes):
+    a = processes("BenchServer", "--redis", redis.url)
+    b = processes("BenchServer", "--redis", redis.url)
+    tab = token()
+    on_a = a.socket(tab)
+    on_a.hydrate()
+    on_b = b.socket(tab, resume=True)
+    on_b.hydrate()
+    for _ in range(4):
+        on_a.event("bench_state.bg_count", n=100)
+        on_b.event("bench_state.bg_count", n=100)
+    on_a.wait_for("bench_state", "counter", lambda value: value == 800, timeout=60)
+    time.sleep(0.5)
+    fresh = a.socket(token())  # another tab sees its own state
+    assert fresh.hydrate()["state"]["bench_state"]["counter"] == 0
+    check = b.socket(tab, resume=True)
+    assert check.hydrate()["state"]["bench_state"]["counter"] == 800
+
+
+def test_a_tab_on_one_process_sees_a_task_running_on_another_and_survives_its_process_dying(redis, processes):
+    a = processes("BackgroundTask", "--redis", redis.url)
+    b = processes("BackgroundTask", "--redis", redis.url)
+    tab = token()
+
+    # The tab starts the counter through process B, then its socket moves to A (as a load
+    # balancer would after a reconnect); the task keeps running on B.
+    on_b = b.socket(tab)
+    on_b.hydrate()
+    on_b.event("my_task_state.set_max_counter", value=1000)
+    on_b.event("my_task_state.toggle_running")
+    on_b.wait_for("my_task_state", "counter", lambda value: value >= 2)
+    on_b.close()
+
+    on_a = a.socket(tab, resume=True)
+    seen = on_a.hydrate()["state"]["my_task_state"]["counter"]
+    rising = on_a.wait_for("my_task_state", "counter", lambda value: value >= seen + 3)
+    assert rising >= seen + 3
+
+    # A dies; the tab reconnects to B and keeps its state, still counting.
+    a.kill()
+    again = b.socket(tab, resume=True)
+    state = again.hydrate()["state"]["my_task_state"]
+    assert state["counter"] >= rising and state["running"] is True
+    again.wait_for("my_task_state", "counter", lambda value: value > state["counter"])
+    again.event("my_task_state.toggle_running")
+    again.wait_for("my_task_state", "running", lambda value: value is False)
+
+
+def test_redis_restarting_reports_errors_then_service_resumes_without_losing_commits(redis, processes):
+    server = processes("BenchServer", "--redis", redis.url)
+    tab = token()
+    socket = server.socket(tab)
+    socket.hydrate()
+    for _ in range(5):
+        socket.event("bench_state.increment")
+    socket.wait_for("bench_state", "counter", lambda value: value == 5)
+
+    redis.stop()
+    socket.event("bench_state.increment")
+    error = socket.next(timeout=20)
+    assert error["type"] == "error", error
+    assert "redis" in error["message"].lower() or "connect" in error["message"].lower(), error["message"]
+
+    redis.start()
+    deadline = time.monotonic() + 30
+    counter = None
+    while time.monotonic() < deadline and counter is None:
+        socket.event("bench_state.increment")
+        message = socket.next(timeout=20)
+        if message["type"] == "delta":
+            counter = message["delta"]["bench_state"]["counter"]
+        else:
+            time.sleep(0.3)
+    assert counter == 6, "a committed increment was lost, or one that failed was applied"
+    check = server.socket(token())
+    check.hydrate()
+    again = server.socket(tab, resume=True)
+    assert again.hydrate()["state"]["bench_state"]["counter"] == 6

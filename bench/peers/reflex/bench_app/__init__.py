@@ -1,0 +1,1 @@
+"""The bench peer app package."""
