@@ -69,7 +69,18 @@ struct SocketSession {
     let logger: Logger
 
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
-        let (sink, refusal) = try await connect()
+        let sink: SocketSink
+        let refusal: ProtocolError?
+        do {
+            (sink, refusal) = try await connect()
+        } catch {
+            // The state store is unreachable: tell the tab why before closing; it reconnects with backoff.
+            logger.error("tab could not connect", metadata: ["error": "\(error)"])
+            let message: JSON = ["type": "error", "event": .null, "message": .string("this tab's state could not be loaded: \(error)")]
+            try? await outbound.write(.text(message.serialized()))
+            try? await outbound.close(.unexpectedServerError, reason: "state unavailable")
+            return
+        }
         defer { app.disconnect(sink.token, sink: sink) }
         if let refusal { sink.refuse(refusal) }
         logger.debug("tab connected", metadata: ["token": "\(sink.token)"])

@@ -181,3 +181,6 @@ final class ScriptedServer: Sendable {
         }
     }
 }
+
+/// Thrown by an ``eventually(within:_:)`` body whose condition does not hold yet.
+struct StillWaiting: Error {}

@@ -107,11 +107,11 @@ final class MessageCollector: Sendable {
 
             // The subscriber comes back by itself; the handler tells it so.
             let start = ContinuousClock.now
-            while reconnects.withLock({ $0 }) == 0, ContinuousClock.now - start < .seconds(5) {
+            while reconnects.withLock({ $0 }) == 0, ContinuousClock.now - start < .seconds(20) {
                 try await Task.sleep(for: .milliseconds(10))
             }
             #expect(reconnects.withLock { $0 } == 1)
-            #expect(try await eventually(within: .seconds(5)) { try await redis.publish("wake", "after") } == 1)
+            #expect(try await eventually(within: .seconds(20)) { try await redis.publish("wake", "after") } == 1)
             #expect(try await redis.publish("tab:9", "pattern after") == 1)
             let messages = try await collector.wait(for: 3)
             #expect(messages.map(\.text) == ["before", "after", "pattern after"])
@@ -131,11 +131,12 @@ final class MessageCollector: Sendable {
 
             // A frozen Redis keeps its sockets open: only the unanswered health check tells.
             server.pause()
-            try await Task.sleep(for: .milliseconds(600))
+            // Many health-check periods, so even a loaded machine runs one while Redis is frozen.
+            try await Task.sleep(for: .seconds(3))
             server.resume()
 
             let start = ContinuousClock.now
-            while reconnects.withLock({ $0 }) == 0, ContinuousClock.now - start < .seconds(5) {
+            while reconnects.withLock({ $0 }) == 0, ContinuousClock.now - start < .seconds(20) {
                 try await Task.sleep(for: .milliseconds(10))
             }
             #expect(reconnects.withLock { $0 } >= 1)
@@ -162,7 +163,7 @@ final class MessageCollector: Sendable {
 
             try await server.restart()
             let start = ContinuousClock.now
-            while !reconnected.withLock({ $0 }), ContinuousClock.now - start < .seconds(5) {
+            while !reconnected.withLock({ $0 }), ContinuousClock.now - start < .seconds(20) {
                 try await Task.sleep(for: .milliseconds(10))
             }
             #expect(reconnected.withLock { $0 })

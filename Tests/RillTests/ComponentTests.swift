@@ -41,6 +41,14 @@ struct TodoState {
 }
 
 @LiveState
+struct PriceState {
+    var price = 2
+    var quantity = 3
+
+    @Computed var total: Int { price * quantity }
+}
+
+@LiveState
 struct ThemeState {
     var accent = "blue"
 }
@@ -437,19 +445,19 @@ private struct Pair: Component {
             Text("Accent").color(ThemeState.$accent)             // a var in a style only
             Button("Ping", onClick: PingState.event.ping)          // an event only
             Text(ChildState.$value)                              // a substate
-            Text(ComputedState.$total)                           // a computed var
+            Text(PriceState.$total)                              // a computed var
             ForEach(items: TodoState.$readings) { reading in
                 Text(reading)
             }
         }
         #expect(page.states.map { $0.fullName } == [
-            "computed_state", "parent_state.child_state", "ping_state", "theme_state", "todo_state",
+            "parent_state.child_state", "ping_state", "price_state", "theme_state", "todo_state",
         ])
         let initial = page.json["initial"]
         #expect(initial?["theme_state"] == ["accent": "blue"])
         #expect(initial?["ping_state"] == ["pings": 0])
         #expect(initial?["parent_state.child_state"] == ["value": 0])
-        #expect(initial?["computed_state"] == ["price": 2, "quantity": 3, "note": "", "total": 6])
+        #expect(initial?["price_state"] == ["price": 2, "quantity": 3, "total": 6])
         #expect(initial?["todo_state"]?["readings"] == [1.0, 2.5])
         #expect(initial?["parent_state"] == nil)
     }

@@ -108,7 +108,7 @@ def test_start_counts_about_twice_a_second_and_stops_at_the_maximum(browser, cou
     time.sleep(3)
     rate = (counter(browser) - start_count) / (time.monotonic() - start_time)
     # 0.5 s per step: about 2 a second; generous bounds for a loaded machine.
-    assert 0.8 <= rate <= 2.6, f"counted {rate:.2f} per second"
+    assert 0.5 <= rate <= 2.6, f"counted {rate:.2f} per second"
     assert button(browser, "Stop")
     wait_for(browser, lambda: counter(browser) == 10, timeout=20)
     wait_for(browser, lambda: browser.find_elements(By.XPATH, "//button[normalize-space()='Start']"))

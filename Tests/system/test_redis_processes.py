@@ -73,6 +73,11 @@ def test_redis_restarting_reports_errors_then_service_resumes_without_losing_com
     assert error["type"] == "error", error
     assert "redis" in error["message"].lower() or "connect" in error["message"].lower(), error["message"]
 
+    # A tab connecting while Redis is down is told why, then its socket closes (it retries).
+    newcomer = server.socket(token())
+    refused = newcomer.next(timeout=20)
+    assert refused["type"] == "error" and "could not be loaded" in refused["message"], refused
+
     redis.start()
     deadline = time.monotonic() + 30
     counter = None
