@@ -13,6 +13,9 @@ let package = Package(
         .library(name: "RillRedis", targets: ["RillRedis"]),
         .executable(name: "BackgroundTask", targets: ["BackgroundTask"]),
         .executable(name: "LowLevel", targets: ["LowLevel"]),
+        .executable(name: "BenchServer", targets: ["BenchServer"]),
+        .executable(name: "EchoServer", targets: ["EchoServer"]),
+        .executable(name: "rill-bench", targets: ["RillBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swiftlang/swift-syntax.git", exact: "602.0.0"),
@@ -23,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         .macro(
@@ -81,6 +85,24 @@ let package = Package(
         .executableTarget(name: "BackgroundTask", dependencies: ["RillServer", "SeedExamples"], path: "Examples/BackgroundTask"),
         .executableTarget(name: "LowLevel", dependencies: ["RillServer", "SeedExamples"], path: "Examples/LowLevel"),
         .executableTarget(name: "BenchServer", dependencies: ["RillServer"], path: "Examples/BenchServer"),
+        .executableTarget(
+            name: "EchoServer",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "RillBench",
+            dependencies: [
+                "RillClient",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "RillTests",
             dependencies: ["Rill", "RillTesting", "RillRedis", "SeedExamples", .product(name: "InMemoryLogging", package: "swift-log")]

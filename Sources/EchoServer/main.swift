@@ -27,7 +27,7 @@ struct EchoServer: AsyncParsableCommand {
             onServerRunning: { channel in
                 // The same line BenchServer logs, so one pattern finds either server's port.
                 print("url=http://127.0.0.1:\(channel.localAddress?.port ?? 0)")
-                fflush(stdout)  // stdout is a pipe under the bench script, so it would sit in a buffer
+                fflush(nil)  // stdout is a pipe under the bench script, so the line would sit in a buffer
             }
         )
         try await app.runService()

@@ -1,0 +1,183 @@
+"""Turns the JSON lines of bench/run into docs/benchmarks.md: medians, ratios, the machine, the targets."""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+from collections import defaultdict
+
+TARGETS = ("rill", "echo", "reflex")
+KEEP_HEADING = "## Where the time goes"
+
+
+def machine():
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        mem_kb = int(f.readline().split()[1])
+    cores = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
+    return f"{cores} cores ({cpu}), {mem_kb / 1048576:.1f} GiB memory, Linux {platform.release()}"
+
+
+def medians(path):
+    """Median of every figure over the runs of one (scenario, target, tabs)."""
+    runs = defaultdict(list)
+    with open(path) as f:
+        for line in f:
+            if line.startswith("{"):
+                row = json.loads(line)
+                runs[(row["scenario"], row["target"], row["tabs"])].append(row)
+    out = {}
+    for key, rows in runs.items():
+        out[key] = {
+            name: statistics.median(r[name] for r in rows)
+            for name, value in rows[0].items()
+            if isinstance(value, (int, float))
+        }
+        out[key]["runs"] = len(rows)
+    return out
+
+
+def fmt(value, digits=1):
+    if value is None:
+        return "–"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}f}" if digits else f"{value:.0f}"
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}×" if a is not None and b else "–"
+
+
+def table(results, scenario, figure, title, digits=1, tabs_label="K"):
+    """One row per tab count: the figure for each server, then Rill/Reflex and Rill/echo."""
+    if scenario == "tabs":
+        # Each server may hold a different N (Reflex fewer), so the row compares per-tab figures.
+        rows = [("per tab", {t: next((v.get(figure) for k, v in results.items() if k[:2] == (scenario, t)), None) for t in TARGETS})]
+    else:
+        counts = sorted({k[2] for k in results if k[0] == scenario})
+        rows = [(count, {t: results.get((scenario, t, count), {}).get(figure) for t in TARGETS}) for count in counts]
+    lines = [f"| {tabs_label} | Rill | echo | Reflex | Rill/Reflex | Rill/echo |", "|---|---|---|---|---|---|"]
+    for count, values in rows:
+        lines.append(
+            f"| {count} | {fmt(values['rill'], digits)} | {fmt(values['echo'], digits)} | {fmt(values['reflex'], digits)} "
+            f"| {ratio(values['rill'], values['reflex'])} | {ratio(values['rill'], values['echo'])} |"
+        )
+    return [f"**{title}**", ""] + lines + [""]
+
+
+def get(results, scenario, target, tabs, figure):
+    return results.get((scenario, target, tabs), {}).get(figure)
+
+
+def check(results):
+    """The issue's targets, each with the figures it compares."""
+    rows = []
+
+    def add(name, ok, detail):
+        rows.append(f"| {name} | {'met' if ok else ('not met' if ok is not None else 'not measured')} | {detail} |")
+
+    for k in (10, 50):
+        r, e, x = (get(results, "events", t, k, "events_per_s") for t in TARGETS)
+        add(f"events K={k}: ≥ 80% of echo", r / e >= 0.8 if r and e else None, f"{fmt(r)} vs {fmt(e)} events/s")
+        add(f"events K={k}: ≥ 10× Reflex", r / x >= 10 if r and x else None, f"{fmt(r)} vs {fmt(x)} events/s")
+        r, x = (get(results, "events", t, k, "server_cpu_us_per_event") for t in ("rill", "reflex"))
+        add(f"events K={k}: server CPU ≤ 1/12 of Reflex", r * 12 <= x if r and x else None, f"{fmt(r)} vs {fmt(x)} µs/event")
+    r, e = (get(results, "events", t, 50, "p99_ms") for t in ("rill", "echo"))
+    add("p99 at K=50 ≤ 1.5× echo", r <= 1.5 * e if r and e else None, f"{fmt(r, 2)} vs {fmt(e, 2)} ms")
+    for k in (1, 10):
+        r, x = (get(results, "background", t, k, "seconds_all") for t in ("rill", "reflex"))
+        add(f"background K={k}: ≤ 1/20 of Reflex", r * 20 <= x if r and x else None, f"{fmt(r, 3)} vs {fmt(x, 3)} s")
+    idle = [k for k in results if k[0] == "tabs" and k[1] == "rill"]
+    if idle:
+        n = idle[0][2]
+        kb = get(results, "tabs", "rill", n, "kb_per_tab")
+        add(f"{n} idle tabs: ≤ 16 KB per tab", kb <= 16 if n >= 10000 else None, f"{fmt(kb)} KB/tab")
+    return ["| target | status | figures |", "|---|---|---|"] + rows + [""]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("results")
+    parser.add_argument("out")
+    parser.add_argument("--runs", type=int)
+    parser.add_argument("--command")
+    args = parser.parse_args()
+    results = medians(args.results)
+
+    kept = []
+    if os.path.exists(args.out):
+        with open(args.out) as f:
+            text = f.read()
+        if KEEP_HEADING in text:
+            kept = [text[text.index(KEEP_HEADING):].rstrip(), ""]
+
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    doc = [
+        "# Benchmarks",
+        "",
+        f"Written by `{args.command}` on {now}. Machine: {machine()}.",
+        "",
+        "Servers run pinned to core 1 (`taskset -c 1`), the load generator `rill-bench` (release build,",
+        "one NIO event-loop thread, HdrHistogram latencies) on core 0. Each server is driven in turn by",
+        "the same client: **Rill** is `Examples/BenchServer` (memory state), **echo** is",
+        "`Sources/EchoServer`, a Hummingbird 2 WebSocket server that echoes each message and does no",
+        "work (the ceiling of this machine), **Reflex** is Reflex 0.10.1's backend (one granian worker)",
+        "serving `bench/peers/reflex/`. Figures are medians of "
+        f"{args.runs} runs; tabs use one run on a fresh server. The machine is shared and noisy.",
+        "",
+        "Server CPU is utime+stime of the server's process tree from `/proc` over the measured phase,",
+        "divided by the events. Ratios are Rill's figure over the other's: above 1 is better for",
+        "throughput, below 1 is better for CPU, latency, time and memory.",
+        "",
+        "## events: K tabs each send events one after another, each waiting for its delta",
+        "",
+        "The echo server replies to Rill's event message with itself; Reflex gets its Socket.IO event.",
+        "",
+    ]
+    doc += table(results, "events", "events_per_s", "Throughput (events/s)")
+    doc += table(results, "events", "server_cpu_us_per_event", "Server CPU per event (µs)")
+    doc += table(results, "events", "p50_ms", "p50 latency (ms)", digits=2)
+    doc += table(results, "events", "p99_ms", "p99 latency (ms)", digits=2)
+    doc += table(results, "events", "p999_ms", "p99.9 latency (ms)", digits=2)
+    doc += table(results, "events", "client_cpu_us_per_event", "Load generator CPU per event (µs), for scale")
+    doc += [
+        "## background: K tabs each start a task of 1000 locked increments",
+        "",
+        "Time from the start until every tab has seen its counter at 1000. The echo server has no",
+        "task: each tab sends it 1000 Rill-shaped deltas at once and waits for the last one back.",
+        "",
+    ]
+    doc += table(results, "background", "seconds_all", "Time until every tab saw 1000 (s)", digits=3)
+    doc += table(results, "background", "messages_max", "Messages received per tab (most)", digits=0)
+    doc += table(results, "background", "server_cpu_ms", "Server CPU for the whole run (ms)")
+    doc += [
+        "## tabs: N idle tabs held open",
+        "",
+        "Server resident memory (VmRSS of its process tree) after the tabs are open, minus before,",
+        "over N. Reflex is given fewer tabs (see N in its run below) to keep the run short.",
+        "",
+    ]
+    doc += table(results, "tabs", "kb_per_tab", "Server memory per idle tab (KB)", tabs_label="N")
+    for t in TARGETS:
+        for key, row in results.items():
+            if key[0] == "tabs" and key[1] == t:
+                doc.append(f"- {t}: N={key[2]}, {fmt(row['kb_per_tab'])} KB/tab, {row['rss_before_mb']:.1f} → "
+                           f"{row['rss_after_mb']:.1f} MB, opened in {row['open_seconds']:.1f} s")
+    doc += ["", "## The issue's targets", ""]
+    doc += check(results)
+    doc += kept
+    with open(args.out, "w") as f:
+        f.write("\n".join(doc).rstrip() + "\n")
+
+
+if __name__ == "__main__":
+    main()
