@@ -74,6 +74,16 @@ def table(results, scenario, figure, title, digits=1, tabs_label="K"):
     return [f"**{title}**", ""] + lines + [""]
 
 
+def redis_table(results, scenario, figure, title, digits=1):
+    """Rill and Reflex both keeping their states in Redis: one row per tab count."""
+    counts = sorted({k[2] for k in results if k[0] == scenario and k[1] == "rill-redis"})
+    lines = [f"**{title}**", "", "| K | Rill (Redis) | Reflex (Redis) | Rill/Reflex |", "|---|---|---|---|"]
+    for count in counts:
+        r, x = (get(results, scenario, t, count, figure) for t in ("rill-redis", "reflex-redis"))
+        lines.append(f"| {count} | {fmt(r, digits)} | {fmt(x, digits)} | {ratio(r, x)} |")
+    return lines + [""]
+
+
 def get(results, scenario, target, tabs, figure):
     return results.get((scenario, target, tabs), {}).get(figure)
 
@@ -96,6 +106,8 @@ def check(results):
     for k in (1, 10):
         r, x = (get(results, "background", t, k, "seconds_all") for t in ("rill", "reflex"))
         add(f"background K={k}: ≤ 1/20 of Reflex", r * 20 <= x if r and x else None, f"{fmt(r, 3)} vs {fmt(x, 3)} s")
+    r, x = (get(results, "events", t, 10, "events_per_s") for t in ("rill-redis", "reflex-redis"))
+    add("Redis mode, events K=10: ≥ 10× Reflex in Redis mode", r / x >= 10 if r and x else None, f"{fmt(r)} vs {fmt(x)} events/s")
     idle = [k for k in results if k[0] == "tabs" and k[1] == "rill"]
     if idle:
         n = idle[0][2]
@@ -172,6 +184,21 @@ def main():
             if key[0] == "tabs" and key[1] == t:
                 doc.append(f"- {t}: N={key[2]}, {fmt(row['kb_per_tab'])} KB/tab, {row['rss_before_mb']:.1f} → "
                            f"{row['rss_after_mb']:.1f} MB, opened in {row['open_seconds']:.1f} s")
+    if any(k[1] == "rill-redis" for k in results):
+        doc += [
+            "",
+            "## Redis mode: states in a redis-server",
+            "",
+            "The same scenarios with both frameworks keeping every tab's state in one redis-server",
+            "(started by the bench on core 1, beside the server, emptied before each): Rill's",
+            "BenchServer with `--redis`, Reflex with `REFLEX_REDIS_URL` (one granian worker). Server CPU",
+            "counts the framework's process only, not redis-server's.",
+            "",
+        ]
+        doc += redis_table(results, "events", "events_per_s", "Throughput (events/s)")
+        doc += redis_table(results, "events", "server_cpu_us_per_event", "Server CPU per event (µs)")
+        doc += redis_table(results, "events", "p99_ms", "p99 latency (ms)", digits=2)
+        doc += redis_table(results, "background", "seconds_all", "background: time until every tab saw 1000 (s)", digits=3)
     doc += ["", "## The issue's targets", ""]
     doc += check(results)
     doc += kept

@@ -23,6 +23,12 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "The server: rill, echo or reflex.")
     var target: Target
 
+    @Option(help: "The name the figures are reported under (default: the target), e.g. rill-redis.")
+    var label: String?
+
+    /// What the output's `target` field says.
+    var name: String { label ?? target.rawValue }
+
     @Option(help: "The server's port on 127.0.0.1.")
     var port: Int
 
@@ -75,7 +81,7 @@ struct Events: AsyncParsableCommand {
         for histogram in histograms { all.add(histogram) }
         let count = Double(self.tabs * self.events)
         report([
-            "scenario": "events", "target": target.rawValue, "tabs": self.tabs, "events": Int(count),
+            "scenario": "events", "target": self.server.name, "tabs": self.tabs, "events": Int(count),
             "seconds": seconds, "events_per_s": count / seconds,
             "p50_ms": Double(all.valueAtPercentile(50)) / 1e6,
             "p99_ms": Double(all.valueAtPercentile(99)) / 1e6,
@@ -118,7 +124,7 @@ struct Background: AsyncParsableCommand {
         let after = bench.sample()
         let times = results.map(\.seconds).sorted()
         report([
-            "scenario": "background", "target": target.rawValue, "tabs": self.tabs, "count": count,
+            "scenario": "background", "target": self.server.name, "tabs": self.tabs, "count": count,
             "tabs_done": results.count,
             "seconds_all": times.last ?? 0, "seconds_median": times[times.count / 2],
             "messages_min": results.map(\.messages).min() ?? 0, "messages_max": results.map(\.messages).max() ?? 0,
@@ -153,7 +159,7 @@ struct IdleTabs: AsyncParsableCommand {
             try? await Task.sleep(for: .seconds(self.settle))
             let after = bench.process.residentBytes()
             report([
-                "scenario": "tabs", "target": self.server.target.rawValue, "tabs": self.tabs,
+                "scenario": "tabs", "target": self.server.name, "tabs": self.tabs,
                 "open_seconds": openSeconds,
                 "rss_before_mb": Double(before) / 1_048_576, "rss_after_mb": Double(after) / 1_048_576,
                 "kb_per_tab": Double(after - before) / 1024 / Double(self.tabs),

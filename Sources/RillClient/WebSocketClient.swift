@@ -170,6 +170,17 @@ public final class WebSocketClient: Sendable {
         try await written?.futureResult.get()
     }
 
+    /// Stops reading from the connection, like a tab on a slow network: the server's frames wait
+    /// in the socket buffers, and then in the server, until ``resumeReading()``.
+    public func pauseReading() async throws {
+        try await self.channel.setOption(ChannelOptions.autoRead, value: false).get()
+    }
+
+    /// Reads again after ``pauseReading()``.
+    public func resumeReading() async throws {
+        try await self.channel.setOption(ChannelOptions.autoRead, value: true).get()
+    }
+
     /// The received text messages, in order; fragmented messages arrive reassembled.
     ///
     /// For one consumer at a time; a new iteration continues where the last one stopped. The

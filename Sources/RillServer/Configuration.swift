@@ -18,6 +18,10 @@ public struct ServerConfiguration: Sendable {
     public var shutdownGracePeriod: Duration
     /// The log level.
     public var logLevel: Logger.Level
+    /// Event-loop threads serving sockets, and running their tabs' events and tasks; `nil` is
+    /// one per core. A process confined to fewer cores (`taskset`, a container) runs best with
+    /// one per core it may use.
+    public var threads: Int?
 
     /// The defaults: 127.0.0.1:8000, same-origin sockets, 1 MiB messages, 10 s grace, info logs.
     public init(
@@ -26,7 +30,8 @@ public struct ServerConfiguration: Sendable {
         allowedOrigins: [String] = [],
         maxMessageSize: Int = 1 << 20,
         shutdownGracePeriod: Duration = .seconds(10),
-        logLevel: Logger.Level = .info
+        logLevel: Logger.Level = .info,
+        threads: Int? = nil
     ) {
         self.host = host
         self.port = port
@@ -34,6 +39,7 @@ public struct ServerConfiguration: Sendable {
         self.maxMessageSize = maxMessageSize
         self.shutdownGracePeriod = shutdownGracePeriod
         self.logLevel = logLevel
+        self.threads = threads
     }
 }
 
@@ -46,6 +52,7 @@ public struct ServerConfiguration: Sendable {
 /// | `--log-level` | `RILL_LOG_LEVEL` | `info` |
 /// | `--allowed-origin` (repeatable) | `RILL_ALLOWED_ORIGINS` (comma-separated) | same host |
 /// | `--max-message-size` | `RILL_MAX_MESSAGE_SIZE` | `1048576` |
+/// | `--threads` | `RILL_THREADS` | one per core |
 public struct ServerOptions: ParsableArguments {
     @Option(help: "Address to bind (env RILL_HOST).")
     var host: String?
@@ -61,6 +68,9 @@ public struct ServerOptions: ParsableArguments {
 
     @Option(help: "Largest message a tab may send, in bytes (env RILL_MAX_MESSAGE_SIZE).")
     var maxMessageSize: Int?
+
+    @Option(help: "Event-loop threads, default one per core (env RILL_THREADS).")
+    var threads: Int?
 
     public init() {}
 
@@ -82,6 +92,10 @@ public struct ServerOptions: ParsableArguments {
             : allowedOrigins
         if let size = try maxMessageSize ?? environment["RILL_MAX_MESSAGE_SIZE"].map({ try Self.int($0, "RILL_MAX_MESSAGE_SIZE") }) {
             configuration.maxMessageSize = size
+        }
+        if let threads = try threads ?? environment["RILL_THREADS"].map({ try Self.int($0, "RILL_THREADS") }) {
+            guard threads >= 1 else { throw ValidationError("threads must be at least 1, got \(threads)") }
+            configuration.threads = threads
         }
         return configuration
     }

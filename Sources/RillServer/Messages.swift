@@ -6,8 +6,8 @@ import Rill
 enum Incoming {
     case event(EventSpec)
 
-    /// Parses one text frame; the error says what was wrong, for the tab to read.
-    init(_ text: String) throws(ProtocolError) {
+    /// Parses one text message; the error says what was wrong, for the tab to read.
+    init(_ text: some Collection<UInt8>) throws(ProtocolError) {
         let json: JSON
         do {
             json = try JSON(parsing: text)

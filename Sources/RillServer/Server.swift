@@ -2,7 +2,9 @@
 
 import Foundation
 import Hummingbird
-import HummingbirdWebSocket
+import HummingbirdCore
+import NIOHTTP1
+import NIOPosix
 import Logging
 import NIOCore
 import Rill
@@ -39,7 +41,8 @@ public struct Server: Sendable {
     /// with code 1001.
     /// - Parameter onListening: Called with the bound port once the server accepts connections.
     public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let application = try makeApplication(onListening: onListening)
+        let loops = configuration.threads.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) }
+        let application = try makeApplication(loops: loops ?? MultiThreadedEventLoopGroup.singleton, onListening: onListening)
         let group = ServiceGroup(configuration: .init(
             services: [
                 .init(service: application),
@@ -50,10 +53,16 @@ public struct Server: Sendable {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            try? await loops?.shutdownGracefully()
+            throw error
+        }
+        try? await loops?.shutdownGracefully()
     }
 
-    private func makeApplication(onListening: @escaping @Sendable (Int) async -> Void) throws -> some ApplicationProtocol {
+    private func makeApplication(loops: any EventLoopGroup, onListening: @escaping @Sendable (Int) async -> Void) throws -> some ApplicationProtocol {
         let assets = try Assets.load()
         let router = Router()
         let securityHeaders = Assets.securityHeaders
@@ -99,35 +108,34 @@ public struct Server: Sendable {
 
         let app = app
         let logger = logger
-        return Application(
-            router: router,
-            server: .http1WebSocketUpgrade(
-                configuration: .init(ws: .init(maxFrameSize: configuration.maxMessageSize, autoPing: .enabled(timePeriod: .seconds(30))))
-            ) { head, channel, _ in
-                let (path, query) = Self.split(head.path ?? "")
-                guard path == Self.socketPath else { return .dontUpgrade }
-                let host = head.authority
-                guard Self.originAllowed(head.headerFields[.origin], host: host, configuration: configuration) else {
-                    logger.notice("socket refused: origin not allowed", metadata: ["origin": "\(head.headerFields[.origin] ?? "-")"])
-                    return .dontUpgrade
+        let server = HTTPServerBuilder { responder in
+            RillChannel(responder: responder, maxMessageSize: configuration.maxMessageSize) { head, channel in
+                let (path, query) = Self.split(head.uri)
+                guard path == Self.socketPath else { return .refuse(.notFound, "no socket at \(path); the socket is \(Self.socketPath)") }
+                let origin = head.headers.first(name: "origin")
+                guard Self.originAllowed(origin, host: head.headers.first(name: "host"), configuration: configuration) else {
+                    logger.notice("socket refused: origin not allowed", metadata: ["origin": "\(origin ?? "-")"])
+                    return .refuse(.forbidden, "origin not allowed")
                 }
                 let router = RouterData(
                     token: Token.random(),
-                    sessionID: Self.cookie("rill_session", in: head.headerFields[.cookie]),
+                    sessionID: Self.cookie("rill_session", in: head.headers.first(name: "cookie")),
                     clientAddress: channel.remoteAddress?.ipAddress,
                     path: query["path"] ?? "/",
-                    headers: Self.headers(of: head))
-                let session = SocketSession(app: app, configuration: configuration, query: query, router: router, logger: logger)
-                return .upgrade([:]) { inbound, outbound, _ in
-                    try await session.run(inbound: inbound, outbound: outbound)
-                }
-            },
+                    headers: Self.headers(of: head.headers))
+                return .accept(SocketSession(app: app, query: query, router: router, logger: logger))
+            }
+        }
+        return Application(
+            router: router,
+            server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 logger.info("Rill listening", metadata: ["url": "http://\(configuration.host):\(port)"])
                 await onListening(port)
             },
+            eventLoopGroupProvider: .shared(loops),
             logger: logger
         )
     }
@@ -155,11 +163,9 @@ public struct Server: Sendable {
         return (String(target[..<mark]), query)
     }
 
-    /// The request's headers by lower-case name, `host` included (HTTP types keep it as the authority).
-    static func headers(of head: HTTPRequest) -> [String: String] {
-        var headers = Dictionary(head.headerFields.map { ($0.name.canonicalName, $0.value) }, uniquingKeysWith: { first, _ in first })
-        headers["host"] = head.authority
-        return headers
+    /// The request's headers by lower-case name; the first of repeated ones.
+    static func headers(of fields: HTTPHeaders) -> [String: String] {
+        Dictionary(fields.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { first, _ in first })
     }
 
     static func cookie(_ name: String, in header: String?) -> String? {

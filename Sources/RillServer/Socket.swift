@@ -1,115 +1,339 @@
-// One tab's WebSocket: token hand-out, the read loop, and the single writer that sends its updates.
+// One tab's WebSocket on its event loop: token hand-out, frames in, updates out, pings and close.
 
-import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOWebSocket
 import Rill
 
-/// What the socket's writer sends next.
-private enum Outgoing: Sendable {
-    case text(String)
-    case close(WebSocketErrorCode, String)
+/// Runs a tab's socket inside the channel pipeline, on the channel's event loop.
+///
+/// The tab's events and background tasks run on the same loop (``LoopExecutor``), so an event
+/// is read, run under the tab's lock and answered without changing threads. Updates are written
+/// as they come and flushed once per loop turn; while the socket cannot take more (the tab reads
+/// too slowly) they wait, coalesced into one delta, so a slow tab costs bounded memory and gets
+/// the newest state as soon as it catches up.
+final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    /// Errors kept for a tab that is not reading; more are dropped (and logged).
+    static let maxWaitingErrors = 64
+    /// Messages kept while the tab is still being connected; more close the socket.
+    static let maxEarlyMessages = 1000
+    static let pingInterval = TimeAmount.seconds(30)
+    static let closeTimeout = TimeAmount.seconds(5)
+
+    private let session: SocketSession
+    private let maxMessageSize: Int
+    private var context: ChannelHandlerContext?
+    private var sink: SocketSink?
+    /// The tab's token, known once the app has been asked to connect it.
+    private var token: Token?
+    private var early: [ByteBuffer] = []
+    private var fragments: ByteBuffer?
+    private var waiting = Waiting()
+    private var flushScheduled = false
+    private var awaitingPong = false
+    private var closing = false
+    private var ping: RepeatedTask?
+
+    init(session: SocketSession, maxMessageSize: Int) {
+        self.session = session
+        self.maxMessageSize = maxMessageSize
+    }
+
+    // MARK: Lifecycle
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        let loop = context.eventLoop
+        let handler = NIOLoopBound(self, eventLoop: loop)
+        ping = loop.scheduleRepeatedTask(initialDelay: Self.pingInterval, delay: Self.pingInterval) { _ in
+            handler.value.sendPing()
+        }
+        let executor = LoopExecutor(loop)
+        let session = session
+        Task(executorPreference: executor) {
+            do {
+                let (sink, refusal) = try await session.connect { token in
+                    handler.value.token = token
+                    return SocketSink(token: token, handler: handler, executor: executor)
+                }
+                handler.value.connected(sink, refusal: refusal)
+            } catch {
+                handler.value.failedToConnect(error)
+            }
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        ping?.cancel()
+        ping = nil
+        if let sink {
+            session.app.disconnect(sink.token, sink: sink)
+            session.logger.debug("tab disconnected", metadata: ["token": "\(sink.token)"])
+        }
+        sink = nil
+        self.context = nil
+        context.fireChannelInactive()
+    }
+
+    private func connected(_ sink: SocketSink, refusal: ProtocolError?) {
+        guard context != nil else {
+            // Closed while connecting.
+            session.app.disconnect(sink.token, sink: sink)
+            return
+        }
+        self.sink = sink
+        session.logger.debug("tab connected", metadata: ["token": "\(sink.token)"])
+        if let refusal { refuse(refusal) }
+        let messages = early
+        early = []
+        for message in messages { session.receive(message, sink: sink) }
+    }
+
+    private func failedToConnect(_ error: any Error) {
+        // The state store is unreachable: tell the tab why before closing; it reconnects with backoff.
+        session.logger.error("tab could not connect", metadata: ["error": "\(error)"])
+        let message: JSON = ["type": "error", "event": .null, "message": .string("this tab's state could not be loaded: \(error)")]
+        write(text: message.serialized())
+        close(.unexpectedServerError, "state unavailable")
+    }
+
+    // MARK: Reading
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        switch frame.opcode {
+        case .text where fragments == nil:
+            if frame.fin { receive(frame.unmaskedData) } else { fragments = frame.unmaskedData }
+        case .continuation where fragments != nil:
+            var message = fragments!
+            var part = frame.unmaskedData
+            message.writeBuffer(&part)
+            guard message.readableBytes <= maxMessageSize else {
+                fragments = nil
+                return close(.messageTooLarge, "message is larger than \(maxMessageSize) bytes")
+            }
+            if frame.fin {
+                fragments = nil
+                receive(message)
+            } else {
+                fragments = message
+            }
+        case .binary:
+            session.logger.notice("binary frame refused", metadata: ["token": "\(token?.rawValue ?? "-")"])
+            close(.unacceptableData, "binary frames are not part of the Rill protocol")
+        case .ping:
+            guard !closing else { return }
+            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)), promise: nil)
+        case .pong:
+            awaitingPong = false
+        case .connectionClose:
+            closed(by: frame)
+        default:
+            close(.protocolError, "unexpected \(frame.opcode) frame")
+        }
+    }
+
+    private func receive(_ message: ByteBuffer) {
+        guard let sink else {
+            guard early.count < Self.maxEarlyMessages else { return close(.policyViolation, "too many messages before the tab was connected") }
+            early.append(message)
+            return
+        }
+        session.receive(message, sink: sink)
+    }
+
+    /// The tab closed (or answered our close): answer with the same code if we had not closed yet.
+    private func closed(by frame: WebSocketFrame) {
+        guard let context else { return }
+        if closing {
+            context.close(promise: nil)
+            return
+        }
+        closing = true
+        var data = frame.unmaskedData
+        let code = data.readableBytes >= 2 ? data.readSlice(length: 2)! : context.channel.allocator.buffer(capacity: 0)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: code))).whenComplete { _ in
+            channel.close(promise: nil)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        session.logger.debug("socket error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    // MARK: Writing
+
+    /// Sends an update now, or keeps it (coalesced) until the socket can take more.
+    fileprivate func deliver(_ update: StateUpdate) {
+        guard let context, !closing else { return }
+        if waiting.isEmpty, context.channel.isWritable {
+            write(update)
+        } else if !waiting.add(update) {
+            session.logger.warning("error dropped: the tab is not reading", metadata: ["token": "\(token?.rawValue ?? "-")"])
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, !closing {
+            for update in waiting.take() { write(update) }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    private func write(_ update: StateUpdate) {
+        guard let token else { return }
+        write(text: update.message(token: token))
+    }
+
+    private func write(text: String) {
+        guard let context else { return }
+        let buffer = context.channel.allocator.buffer(string: text)
+        context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: buffer)), promise: nil)
+        scheduleFlush()
+    }
+
+    /// Flushes once after everything this loop turn wrote: a burst of updates (a background
+    /// task's blocks) leaves in one system call.
+    private func scheduleFlush() {
+        guard !flushScheduled, let context else { return }
+        flushScheduled = true
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            let handler = handler.value
+            handler.flushScheduled = false
+            handler.context?.flush()
+        }
+    }
+
+    fileprivate func refuse(_ error: any Error, event: String? = nil) {
+        deliver(StateUpdate(error: EventError(event: event, message: "\(error)")))
+    }
+
+    private func sendPing() {
+        guard let context, !closing else { return }
+        if awaitingPong {
+            session.logger.notice("socket closed: no answer to the last ping", metadata: ["token": "\(token?.rawValue ?? "-")"])
+            context.close(promise: nil)
+            return
+        }
+        awaitingPong = true
+        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .ping, data: context.channel.allocator.buffer(capacity: 0))), promise: nil)
+    }
+
+    /// Starts the closing handshake; the connection ends when the tab answers, or after a timeout.
+    fileprivate func close(_ code: WebSocketErrorCode, _ reason: String) {
+        guard let context, !closing else { return }
+        closing = true
+        var data = context.channel.allocator.buffer(capacity: 2 + reason.utf8.count)
+        data.write(webSocketErrorCode: code)
+        data.writeString(reason)
+        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)), promise: nil)
+        let channel = context.channel
+        context.eventLoop.scheduleTask(in: Self.closeTimeout) { channel.close(promise: nil) }
+    }
 }
 
-/// The app's sink for one socket. Updates are queued and written by one task, so frames
-/// never interleave and the app never waits on the network while it holds a tab's lock.
+/// Updates held back while the tab is not reading: deltas merged into one (newest value of
+/// each var wins; a hydration stays a hydration), and a bounded list of errors.
+private struct Waiting {
+    private var delta: StateUpdate?
+    private var errors: [StateUpdate] = []
+
+    var isEmpty: Bool { delta == nil && errors.isEmpty }
+
+    /// Keeps `update`; `false` if it was an error and too many are kept already.
+    mutating func add(_ update: StateUpdate) -> Bool {
+        if update.error != nil {
+            guard errors.count < SocketHandler.maxWaitingErrors else { return false }
+            errors.append(update)
+        } else if var merged = delta {
+            merged.merge(update)
+            delta = merged
+        } else {
+            delta = update
+        }
+        return true
+    }
+
+    mutating func take() -> [StateUpdate] {
+        defer { self = Waiting() }
+        return (delta.map { [$0] } ?? []) + errors
+    }
+}
+
+/// The app's sink for one socket: hands updates to the handler on its event loop.
 final class SocketSink: UpdateSink {
     let token: Token
-    private let queue: AsyncStream<Outgoing>.Continuation
-    fileprivate let outgoing: AsyncStream<Outgoing>
+    let executor: (any TaskExecutor)?
+    private let handler: NIOLoopBound<SocketHandler>
 
-    init(token: Token) {
+    init(token: Token, handler: NIOLoopBound<SocketHandler>, executor: LoopExecutor) {
         self.token = token
-        (outgoing, queue) = AsyncStream.makeStream(of: Outgoing.self)
+        self.handler = handler
+        self.executor = executor
     }
 
     func send(_ update: StateUpdate) {
-        queue.yield(.text(update.message(token: token)))
+        onLoop { $0.deliver(update) }
     }
 
     func close(_ reason: CloseReason) {
         switch reason {
         case .superseded:
-            queue.yield(.close(.init(codeNumber: 4001), "another connection took over this tab"))
+            onLoop { $0.close(.init(codeNumber: 4001), "another connection took over this tab") }
         case .shutdown:
-            queue.yield(.close(.goingAway, "server shutting down"))
+            onLoop { $0.close(.goingAway, "server shutting down") }
         }
-        queue.finish()
     }
 
     func refuse(_ error: any Error, event: String? = nil) {
-        send(StateUpdate(error: EventError(event: event, message: "\(error)")))
+        onLoop { $0.refuse(error, event: event) }
     }
 
-    func finish() {
-        queue.finish()
-    }
-
-    /// Writes queued messages until the queue ends or a close is written.
-    func write(to outbound: WebSocketOutboundWriter) async throws {
-        for await message in outgoing {
-            switch message {
-            case .text(let text):
-                try await outbound.write(.text(text))
-            case .close(let code, let reason):
-                try await outbound.close(code, reason: reason)
-                return
-            }
+    private func onLoop(_ body: @escaping @Sendable (SocketHandler) -> Void) {
+        if handler.eventLoop.inEventLoop {
+            body(handler.value)
+        } else {
+            let handler = handler
+            handler.eventLoop.execute { body(handler.value) }
         }
     }
 }
 
-/// Runs one socket from upgrade to close.
-struct SocketSession {
+/// Runs tasks on one event loop: a tab's events and background tasks use its socket's loop, so
+/// reading an event, running it and writing its delta need no thread hop.
+final class LoopExecutor: TaskExecutor {
+    let loop: any EventLoop
+
+    init(_ loop: any EventLoop) {
+        self.loop = loop
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+    }
+}
+
+/// What a socket needs from the request that opened it: the app, the options, and who asked.
+struct SocketSession: Sendable {
     let app: App
-    let configuration: ServerConfiguration
     let query: [String: String]
     let router: RouterData
     let logger: Logger
 
-    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
-        let sink: SocketSink
-        let refusal: ProtocolError?
-        do {
-            (sink, refusal) = try await connect()
-        } catch {
-            // The state store is unreachable: tell the tab why before closing; it reconnects with backoff.
-            logger.error("tab could not connect", metadata: ["error": "\(error)"])
-            let message: JSON = ["type": "error", "event": .null, "message": .string("this tab's state could not be loaded: \(error)")]
-            try? await outbound.write(.text(message.serialized()))
-            try? await outbound.close(.unexpectedServerError, reason: "state unavailable")
-            return
-        }
-        defer { app.disconnect(sink.token, sink: sink) }
-        if let refusal { sink.refuse(refusal) }
-        logger.debug("tab connected", metadata: ["token": "\(sink.token)"])
-
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await sink.write(to: outbound) }
-            defer { sink.finish() }
-            for try await message in inbound.messages(maxSize: configuration.maxMessageSize) {
-                switch message {
-                case .text(let text):
-                    receive(text, sink: sink)
-                case .binary:
-                    logger.notice("binary frame refused", metadata: ["token": "\(sink.token)"])
-                    sink.close(with: .unacceptableData, "binary frames are not part of the Rill protocol")
-                    try await group.waitForAll()
-                    return
-                }
-            }
-        }
-        logger.debug("tab disconnected", metadata: ["token": "\(sink.token)"])
-    }
-
     /// Connects under the token the tab asked for, or a fresh one when it is malformed or
     /// already connected elsewhere without `resume` (a duplicated tab).
-    private func connect() async throws -> (SocketSink, ProtocolError?) {
+    func connect(sink makeSink: (Token) -> SocketSink) async throws -> (SocketSink, ProtocolError?) {
         var refusal: ProtocolError?
         if let asked = query["token"] {
             if let token = Token(asked) {
-                let sink = SocketSink(token: token)
+                let sink = makeSink(token)
                 var router = self.router
                 router.token = token
                 if try await app.connect(token, router: router, sink: sink, takeOver: query["resume"] == "1") {
@@ -121,16 +345,17 @@ struct SocketSession {
             }
         }
         let token = Token.random()
-        let sink = SocketSink(token: token)
+        let sink = makeSink(token)
         var router = self.router
         router.token = token
         try await app.connect(token, router: router, sink: sink)
         return (sink, refusal)
     }
 
-    private func receive(_ text: String, sink: SocketSink) {
+    /// Runs one message from the tab, or tells the tab what was wrong with it.
+    func receive(_ message: ByteBuffer, sink: SocketSink) {
         do {
-            switch try Incoming(text) {
+            switch try Incoming(message.readableBytesView) {
             case .event(let event):
                 app.send(event, to: sink.token)
             }
@@ -138,12 +363,5 @@ struct SocketSession {
             logger.notice("message refused", metadata: ["token": "\(sink.token)", "reason": "\(error)"])
             sink.refuse(error)
         }
-    }
-}
-
-extension SocketSink {
-    fileprivate func close(with code: WebSocketErrorCode, _ reason: String) {
-        queue.yield(.close(code, reason))
-        queue.finish()
     }
 }

@@ -19,6 +19,27 @@ struct BackgroundContext: Sendable {
 
     let app: App
     let task: BackgroundTask
+    let pace = Pace()
+}
+
+/// Keeps a task that runs lock block after block without ever waiting from holding its thread:
+/// tasks of many tabs share a socket's event loop, and a socket flushes only when the loop is free.
+final class Pace: Sendable {
+    /// How long a task may run blocks back to back before it lets others run.
+    static let slice = Duration.milliseconds(2)
+
+    private let since = Mutex(ContinuousClock.now)
+
+    /// Yields if the task has run for a whole slice since it last did.
+    func yieldIfDue() async {
+        let now = ContinuousClock.now
+        let due = since.withLock { since in
+            guard now - since >= Self.slice else { return false }
+            since = now
+            return true
+        }
+        if due { await Task.yield() }
+    }
 }
 
 /// Running background tasks with their Swift tasks, for listing and cancelling.
@@ -32,12 +53,12 @@ final class TaskRegistry: Sendable {
     private let entries = Mutex<(running: [UInt64: Entry], nextID: UInt64)>(([:], 0))
 
     /// Registers and starts a task; `body` gets the handle, and the entry is removed when it returns.
-    func start(token: Token, name: String, cancelOnDisconnect: Bool, _ body: @escaping @Sendable (BackgroundTask) async -> Void) -> BackgroundTask {
+    func start(token: Token, name: String, cancelOnDisconnect: Bool, on executor: (any TaskExecutor)?, _ body: @escaping @Sendable (BackgroundTask) async -> Void) -> BackgroundTask {
         entries.withLock { entries in
             entries.nextID += 1
             let handle = BackgroundTask(id: entries.nextID, token: token, name: name)
             // Detached: a task must not inherit the lock scope of the handler that started it.
-            let task = Task.detached { await body(handle) }
+            let task = Task.detached(executorPreference: executor) { await body(handle) }
             entries.running[handle.id] = Entry(handle: handle, task: task, cancelOnDisconnect: cancelOnDisconnect)
             return handle
         }

@@ -19,18 +19,22 @@ extension LiveState {
     /// ```
     public func withState<R>(_ body: (inout Self) async throws -> R) async throws -> R {
         let context = try Self.backgroundContext("withState")
-        return try await context.app.locked(context.task.token, kind: .block) { scope in
+        let result = try await context.app.locked(context.task.token, kind: .block) { scope in
             var state = try scope.checkOut(Self.self)
             let result = try await body(&state)
             scope.checkIn(state)
             return result
         }
+        await context.pace.yieldIfDue()
+        return result
     }
 
     /// A background task's lock block over the whole tab, to change several of its states at once.
     public func withTab<R>(_ body: (inout TabState) async throws -> R) async throws -> R {
         let context = try Self.backgroundContext("withTab")
-        return try await context.app.modifyState(context.task.token, body)
+        let result = try await context.app.modifyState(context.task.token, body)
+        await context.pace.yieldIfDue()
+        return result
     }
 
     /// Waits on the app's clock: real time when served, a test clock under test.

@@ -150,6 +150,12 @@ public final class App: Sendable {
         connections.withLock { $0[token] != nil }
     }
 
+    /// Where the tab's events and tasks run: its sink's executor (a socket's event loop), or
+    /// the global pool when it has none or is not connected here.
+    private func executor(_ token: Token) -> (any TaskExecutor)? {
+        connections.withLock { $0[token]?.sink.executor }
+    }
+
     /// What is known of a tab's connection; just the token when it is not connected.
     public func router(_ token: Token) -> RouterData {
         connections.withLock { $0[token]?.router } ?? RouterData(token: token)
@@ -220,7 +226,7 @@ public final class App: Sendable {
             return true
         }
         // Detached: the drain must not inherit the lock scope or task of whoever enqueued.
-        if startDrain { Task.detached { await self.drain(token) } }
+        if startDrain { Task.detached(executorPreference: executor(token)) { await self.drain(token) } }
     }
 
     /// Runs a tab's queued events one by one; the running event stays at the head so that a
@@ -311,7 +317,7 @@ public final class App: Sendable {
     }
 
     private func start(_ token: Token, name: String, cancelOnDisconnect: Bool, _ body: @escaping @Sendable (TabState) async throws -> Void) {
-        _ = tasks.start(token: token, name: name, cancelOnDisconnect: cancelOnDisconnect) { handle in
+        _ = tasks.start(token: token, name: name, cancelOnDisconnect: cancelOnDisconnect, on: executor(token)) { handle in
             do {
                 let snapshot = try await self.manager.snapshot(token, registry: self.registry)
                 try await BackgroundContext.$current.withValue(BackgroundContext(app: self, task: handle)) {
