@@ -55,7 +55,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "RillRedis", dependencies: ["Rill", "RedisClient"]),
+        .target(
+            name: "RillRedis",
+            dependencies: ["Rill", "RedisClient", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
+        ),
         .target(
             name: "RillServer",
             dependencies: [

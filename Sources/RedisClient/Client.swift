@@ -309,6 +309,36 @@ public final class RedisClient: Sendable {
         try await self.evalsha(script, keys: keys, args: args.map { Array($0.utf8) })
     }
 
+    /// Sends `script` without waiting for its reply. Commands sent later through this client
+    /// are written after it, so Redis runs them after it; `completion` gets the reply (a script
+    /// error as ``RedisError``) or the connection's failure once known.
+    public func evalshaInOrder(
+        _ script: RedisScript, keys: [String] = [], args: [String],
+        completion: @escaping @Sendable (Result<RESPValue, any Error>) -> Void
+    ) {
+        let args = args.map { Array($0.utf8) }
+        let waiter = ReplyWaiter.many(count: 1) { [weak self] result in
+            switch result.map({ $0[0] }) {
+            case .success(.error(let message)) where message.hasPrefix("NOSCRIPT"):
+                // Redis lost its script cache (a restart): send the source. Commands sent
+                // meanwhile may run first; a script used this way must allow that.
+                guard let self else { return completion(.failure(RedisConnectionError.closed)) }
+                Task {
+                    do {
+                        completion(.success(try await self.run(Self.scriptCommand("EVAL", script.source, keys: keys, args: args), name: .text("EVAL"))))
+                    } catch {
+                        completion(.failure(error))
+                    }
+                }
+            case .success(.error(let message)):
+                completion(.failure(RedisError(message: message)))
+            case let other:
+                completion(other)
+            }
+        }
+        submit(OutgoingCommand(bytes: Self.scriptCommand("EVALSHA", script.sha1, keys: keys, args: args), waiter: waiter, name: .text("EVALSHA")))
+    }
+
     private static func scriptCommand(_ command: String, _ script: String, keys: [String], args: [[UInt8]]) -> ByteBuffer {
         let size = script.utf8.count + keys.reduce(0) { $0 + $1.utf8.count + 16 } + args.reduce(0) { $0 + $1.count + 16 } + 64
         var buffer = Self.allocator.buffer(capacity: size)

@@ -55,6 +55,8 @@ public final class WebSocketClient: Sendable {
     ///   - headers: Extra headers for the upgrade request (cookies, origin, ...).
     ///   - maxFrameSize: The largest frame, and the largest reassembled message, accepted from the server.
     ///   - eventLoopGroup: Where the connection's I/O runs.
+    ///   - receiveBufferSize: The socket's receive buffer (`SO_RCVBUF`) in bytes, fixed instead of
+    ///     growing with the traffic; tests of slow readers use a small one.
     /// - Throws: ``UpgradeFailed`` if the server answers the upgrade with anything but 101
     ///   (for example 403), `ChannelError.connectTimeout` if it does not answer within 10
     ///   seconds, or the connection's error if it cannot connect.
@@ -64,7 +66,8 @@ public final class WebSocketClient: Sendable {
         path: String,
         headers: [(String, String)] = [],
         maxFrameSize: Int = 1 << 24,
-        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        receiveBufferSize: Int? = nil
     ) async throws -> WebSocketClient {
         let eventLoop = eventLoopGroup.next()
         let upgraded = eventLoop.makePromise(of: NIOLoopBound<WebSocketHandler>.self)
@@ -93,7 +96,11 @@ public final class WebSocketClient: Sendable {
                 pipeline.removeHandler(requestHandler, promise: nil)
             }
         }
-        let bootstrap = ClientBootstrap(group: eventLoop).channelInitializer { channel in
+        var bootstrap = ClientBootstrap(group: eventLoop)
+        if let receiveBufferSize {
+            bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBufferSize))
+        }
+        bootstrap = bootstrap.channelInitializer { channel in
             channel.eventLoop.makeCompletedFuture {
                 queue.attach(channel)
                 let pipeline = channel.pipeline.syncOperations

@@ -17,6 +17,9 @@ final class RedisRelay: UpdateRelay {
 
     static let prefix = "rill:socket:"
 
+    /// The channel of the process holding the tab's socket.
+    static func channel(_ token: Token) -> String { prefix + token.rawValue }
+
     init(client: RedisClient, subscriber: RedisSubscriber, logger: Logger) {
         self.client = client
         self.subscriber = subscriber
@@ -38,15 +41,15 @@ final class RedisRelay: UpdateRelay {
     }
 
     func attach(_ token: Token) async throws {
-        try await subscriber.subscribe([Self.prefix + token.rawValue])
+        try await subscriber.subscribe([Self.channel(token)])
     }
 
     func detach(_ token: Token) async {
-        try? await subscriber.unsubscribe([Self.prefix + token.rawValue])
+        try? await subscriber.unsubscribe([Self.channel(token)])
     }
 
     func publish(_ update: StateUpdate, to token: Token) async throws {
-        _ = try await client.publish(Self.prefix + token.rawValue, Self.encode(update).serialized())
+        _ = try await client.publish(Self.channel(token), Self.encode(update).serialized())
     }
 
     private func receive(_ message: RedisMessage) {

@@ -1,6 +1,8 @@
 // Tabs' states in Redis, shared by several Rill processes, with a per-tab lock that only its owner frees.
 
 import Logging
+import NIOCore
+import NIOPosix
 import RedisClient
 import Rill
 import Synchronization
@@ -15,6 +17,8 @@ import Synchronization
 ///   the write are one script.
 /// - Waiters of this process queue in arrival order; the one at the head retries when Redis
 ///   announces that the lock was freed, and every 250 ms in case the announcement was missed.
+///   A failed attempt marks the tab as waited for (`rill:wait:<token>`), and only a release
+///   that finds the mark announces itself: an uncontended lock costs no pub/sub message.
 /// - Updates for tabs whose socket is with another process travel over pub/sub (``relay``).
 public final class RedisStateManager: StateManager {
     /// How long an unused tab's state is kept.
@@ -41,11 +45,14 @@ public final class RedisStateManager: StateManager {
     ///   - tokenExpiry: How long an unused tab's state is kept (default one hour).
     ///   - lockExpiry: How long a lock lives if its holder never frees it (default 10 s).
     ///   - slowLockWarning: Log a warning when a lock was held longer (default 1 s).
+    ///   - eventLoopGroup: Where the connections to Redis run; the server's own group saves a
+    ///     thread hop per command.
     public init(
         url: String,
         tokenExpiry: Duration = .seconds(3600),
         lockExpiry: Duration = .seconds(10),
         slowLockWarning: Duration = .seconds(1),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "rill.redis")
     ) throws {
         let (host, port) = try Self.parse(url)
@@ -53,8 +60,8 @@ public final class RedisStateManager: StateManager {
         self.lockExpiry = lockExpiry
         self.slowLockWarning = slowLockWarning
         self.logger = logger
-        self.client = RedisClient(host: host, port: port, logger: logger)
-        self.subscriber = RedisSubscriber(host: host, port: port, logger: logger)
+        self.client = RedisClient(host: host, port: port, eventLoopGroup: eventLoopGroup, logger: logger)
+        self.subscriber = RedisSubscriber(host: host, port: port, eventLoopGroup: eventLoopGroup, logger: logger)
         self.processID = Token.random().rawValue
         let relay = RedisRelay(client: client, subscriber: subscriber, logger: logger)
         self.relay = relay
@@ -87,6 +94,7 @@ public final class RedisStateManager: StateManager {
 
     static func tabKey(_ token: Token) -> String { "rill:tab:\(token)" }
     static func lockKey(_ token: Token) -> String { "rill:lock:\(token)" }
+    static func waitKey(_ token: Token) -> String { "rill:wait:\(token)" }
 
     public func acquire(_ token: Token, registry: StateRegistry) async throws -> any StateLease {
         try await local.lock(token)
@@ -96,7 +104,7 @@ public final class RedisStateManager: StateManager {
                 let seen = unlocks.generation(token)
                 let reply = try await client.evalsha(
                     Scripts.acquire,
-                    keys: [Self.lockKey(token), Self.tabKey(token)],
+                    keys: [Self.lockKey(token), Self.tabKey(token), Self.waitKey(token)],
                     args: [owner, "\(Self.milliseconds(lockExpiry))", "\(Self.milliseconds(tokenExpiry))"])
                 if let fields = reply.array {
                     let state = decode(token, registry, fields)
@@ -159,8 +167,13 @@ public final class RedisStateManager: StateManager {
             self.acquired = acquired
         }
 
-        func commit(_ state: TabState) async throws {
+        func commit(_ state: TabState, relaying update: StateUpdate?) async throws {
             var args = [owner, "\(RedisStateManager.milliseconds(manager.tokenExpiry))"]
+            if let update {
+                args += [RedisRelay.channel(token), RedisRelay.encode(update).serialized()]
+            } else {
+                args += ["", ""]
+            }
             for (name, value) in state.encodedChanges() {
                 args.append(name)
                 args.append(value.serialized())
@@ -173,19 +186,28 @@ public final class RedisStateManager: StateManager {
             }
         }
 
-        func release() async {
-            guard !released.exchange(true, ordering: .relaxed) else { return }
+        private func warnIfSlow() {
             let held = ContinuousClock.now - acquired
             if held > manager.slowLockWarning {
                 manager.logger.warning("lock held too long", metadata: ["token": "\(token)", "held": "\(held)"])
             }
-            do {
-                _ = try await manager.client.evalsha(
-                    Scripts.release, keys: [RedisStateManager.lockKey(token)],
-                    args: [owner, RedisStateManager.unlockChannel, token.rawValue])
-            } catch {
-                // The lock expires by itself; waiters retry on their timer.
-                manager.logger.warning("lock could not be freed; it will expire", metadata: ["token": "\(token)", "error": "\(error)"])
+        }
+
+        /// Sends the release and frees this process's turn without waiting for Redis: the next
+        /// acquire of this process goes out on the same connection after it, so Redis runs it
+        /// after the release.
+        func release() async {
+            guard !released.exchange(true, ordering: .relaxed) else { return }
+            warnIfSlow()
+            let (logger, token) = (manager.logger, token)
+            manager.client.evalshaInOrder(
+                Scripts.release, keys: [RedisStateManager.lockKey(token), RedisStateManager.waitKey(token)],
+                args: [owner, RedisStateManager.unlockChannel, token.rawValue]
+            ) { result in
+                if case .failure(let error) = result {
+                    // The lock expires by itself; waiters retry on their timer.
+                    logger.warning("lock could not be freed; it will expire", metadata: ["token": "\(token)", "error": "\(error)"])
+                }
             }
             manager.local.unlock(token)
         }

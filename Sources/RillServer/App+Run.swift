@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import Foundation
+import NIOPosix
 import Rill
 
 /// Every command-line option of a Rill app: where it listens and where states live.
@@ -31,16 +32,30 @@ extension App {
     ) async throws {
         let environment = ProcessInfo.processInfo.environment
         let configuration: ServerConfiguration
+        let options: RunOptions
+        do {
+            options = try RunOptions.parse(arguments)
+            configuration = try options.server.configuration(environment: environment)
+        } catch {
+            RunOptions.exit(withError: error)
+        }
+        // Redis connections run on the sockets' threads: a command and the event waiting for it
+        // then share a thread.
+        let loops = configuration.threads.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) }
         let manager: any StateManager
         do {
-            let options = try RunOptions.parse(arguments)
-            configuration = try options.server.configuration(environment: environment)
-            manager = try options.state.manager(environment: environment)
+            manager = try options.state.manager(environment: environment, eventLoopGroup: loops ?? MultiThreadedEventLoopGroup.singleton)
         } catch {
             RunOptions.exit(withError: error)
         }
         let app = App(pages: pages, states: states, manager: manager)
-        try await Server(app: app, routes: routes, configuration: configuration).run()
+        do {
+            try await Server(app: app, routes: routes, configuration: configuration, eventLoopGroup: loops).run()
+        } catch {
+            try? await loops?.shutdownGracefully()
+            throw error
+        }
+        try? await loops?.shutdownGracefully()
     }
 
     /// Serves this app (its state manager already chosen) with the server options of the

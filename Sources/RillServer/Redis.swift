@@ -1,6 +1,8 @@
 // Choosing where states live from the command line: memory by default, Redis with --redis.
 
 import ArgumentParser
+import NIOCore
+import NIOPosix
 import Rill
 import RillRedis
 
@@ -21,8 +23,8 @@ public struct StateOptions: ParsableArguments {
 
     public init() {}
 
-    /// The manager these options describe.
-    public func manager(environment: [String: String]) throws -> any StateManager {
+    /// The manager these options describe; a Redis manager's connections run on `eventLoopGroup`.
+    public func manager(environment: [String: String], eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws -> any StateManager {
         let expiry = Duration.seconds(try number(tokenExpiry, environment["RILL_TOKEN_EXPIRY"], "RILL_TOKEN_EXPIRY") ?? 3600)
         let warning = Duration.milliseconds(try number(lockWarning, environment["RILL_LOCK_WARNING"], "RILL_LOCK_WARNING") ?? 1000)
         guard let url = redis ?? environment["RILL_REDIS_URL"] else {
@@ -30,7 +32,7 @@ public struct StateOptions: ParsableArguments {
         }
         let lock = Duration.milliseconds(try number(lockExpiry, environment["RILL_LOCK_EXPIRY"], "RILL_LOCK_EXPIRY") ?? 10_000)
         do {
-            return try RedisStateManager(url: url, tokenExpiry: expiry, lockExpiry: lock, slowLockWarning: warning)
+            return try RedisStateManager(url: url, tokenExpiry: expiry, lockExpiry: lock, slowLockWarning: warning, eventLoopGroup: eventLoopGroup)
         } catch {
             throw ValidationError("\(error)")
         }

@@ -21,16 +21,20 @@ public struct Server: Sendable {
     public let routes: [HTTPRoute]
     /// Where and how it listens.
     public let configuration: ServerConfiguration
+    private let eventLoopGroup: (any EventLoopGroup)?
     private let logger: Logger
 
     /// The socket endpoint's path.
     public static let socketPath = "/_rill/socket"
 
     /// Creates a server for `app`'s pages; nothing listens until ``run(onListening:)``.
-    public init(app: App, routes: [HTTPRoute] = [], configuration: ServerConfiguration = ServerConfiguration()) {
+    /// - Parameter eventLoopGroup: The threads sockets run on; by default a group of
+    ///   ``ServerConfiguration/threads`` threads made for the run, or NIO's shared one.
+    public init(app: App, routes: [HTTPRoute] = [], configuration: ServerConfiguration = ServerConfiguration(), eventLoopGroup: (any EventLoopGroup)? = nil) {
         self.app = app
         self.routes = routes
         self.configuration = configuration
+        self.eventLoopGroup = eventLoopGroup
         var logger = Logger(label: "rill.server")
         logger.logLevel = configuration.logLevel
         self.logger = logger
@@ -41,8 +45,8 @@ public struct Server: Sendable {
     /// with code 1001.
     /// - Parameter onListening: Called with the bound port once the server accepts connections.
     public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let loops = configuration.threads.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) }
-        let application = try makeApplication(loops: loops ?? MultiThreadedEventLoopGroup.singleton, onListening: onListening)
+        let loops = eventLoopGroup == nil ? configuration.threads.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) } : nil
+        let application = try makeApplication(loops: eventLoopGroup ?? loops ?? MultiThreadedEventLoopGroup.singleton, onListening: onListening)
         let group = ServiceGroup(configuration: .init(
             services: [
                 .init(service: application),

@@ -26,11 +26,15 @@ let redisURL = ProcessInfo.processInfo.environment["RILL_TEST_REDIS_URL"]
 struct RedisStateManagerTests {
     let registry = StateRegistry([LockState.self, OtherState.self])
 
-    func raw() throws -> RedisClient {
-        let (host, port) = try #require(redisURL.flatMap { url -> (String, Int)? in
+    func address() throws -> (host: String, port: Int) {
+        try #require(redisURL.flatMap { url -> (String, Int)? in
             let parts = url.dropFirst("redis://".count).split(separator: ":")
             return parts.count == 2 ? (String(parts[0]), Int(parts[1]) ?? 6379) : nil
         })
+    }
+
+    func raw() throws -> RedisClient {
+        let (host, port) = try address()
         return RedisClient(host: host, port: port)
     }
 
@@ -42,8 +46,9 @@ struct RedisStateManagerTests {
         let second = try RedisStateManager(url: url)
         let token = Token.random()
 
+        // Read before asking: Redis starts the lock's expiry no earlier than this.
+        let holderAsked = ContinuousClock.now
         let holder = try await first.acquire(token, registry: registry)
-        let holderTook = ContinuousClock.now
         let waiter = Task {
             let lease = try await second.acquire(token, registry: registry)
             let took = ContinuousClock.now
@@ -55,7 +60,7 @@ struct RedisStateManagerTests {
             return took
         }
         let waiterTook = try await waiter.value
-        #expect(waiterTook - holderTook >= .milliseconds(300), "the waiter took the lock before it expired")
+        #expect(waiterTook - holderAsked >= .milliseconds(300), "the waiter took the lock before it expired")
 
         var late = holder.state
         late[LockState.self].writer = "holder"
@@ -66,6 +71,44 @@ struct RedisStateManagerTests {
         let stored = try await first.snapshot(token, registry: registry)[LockState.self]
         #expect(stored.writer == "waiter")
         #expect(stored.log == ["waiter"])
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aCommitPublishesItsRelayedChangeOnlyIfItSaves() async throws {
+        let url = try #require(redisURL)
+        let first = try RedisStateManager(url: url, lockExpiry: .milliseconds(200))
+        let second = try RedisStateManager(url: url)
+        let token = Token.random()
+        let (host, port) = try address()
+        let listener = RedisSubscriber(host: host, port: port)
+        try await listener.subscribe(["rill:socket:\(token)"])
+        var messages = listener.messages.makeAsyncIterator()
+
+        let holder = try await first.acquire(token, registry: registry)
+        // The other process gets the lock once the holder's expires, saves and relays.
+        let lease = try await second.acquire(token, registry: registry)
+        var state = lease.state
+        state[LockState.self].writer = "waiter"
+        try await lease.commit(state, relaying: StateUpdate(delta: ["lock_state": ["writer": "waiter"]]))
+        await lease.release()
+
+        var late = holder.state
+        late[LockState.self].writer = "holder"
+        await #expect(throws: LockExpiredError.self) {
+            try await holder.commit(late, relaying: StateUpdate(delta: ["lock_state": ["writer": "holder"]]))
+        }
+        await holder.release()
+        #expect(try await first.snapshot(token, registry: registry)[LockState.self].writer == "waiter")
+
+        // Only the saved change was published: next after it comes a marker sent now.
+        _ = try await raw().publish("rill:socket:\(token)", "marker")
+        let published = try #require(await messages.next())
+        #expect(String(decoding: published.payload, as: UTF8.self).contains("waiter"))
+        let next = try #require(await messages.next())
+        #expect(String(decoding: next.payload, as: UTF8.self) == "marker")
+        try await listener.unsubscribe(["rill:socket:\(token)"])
+        let again = try await first.acquire(token, registry: registry)
+        await again.release()
     }
 
     @Test func onlyTheOwnerFreesTheLock() async throws {

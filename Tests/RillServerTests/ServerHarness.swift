@@ -27,11 +27,12 @@ final class RunningServer: Sendable {
         return RunningServer(app: app, port: port, task: task)
     }
 
-    func socket(token: String? = nil, resume: Bool = false, headers: [(String, String)] = []) async throws -> Tab {
+    func socket(token: String? = nil, resume: Bool = false, headers: [(String, String)] = [], receiveBufferSize: Int? = nil) async throws -> Tab {
         var query = "path=/"
         if let token { query += "&token=\(token)" }
         if resume { query += "&resume=1" }
-        let client = try await WebSocketClient.connect(host: "127.0.0.1", port: port, path: "/_rill/socket?\(query)", headers: headers)
+        let client = try await WebSocketClient.connect(
+            host: "127.0.0.1", port: port, path: "/_rill/socket?\(query)", headers: headers, receiveBufferSize: receiveBufferSize)
         return Tab(client: client)
     }
 

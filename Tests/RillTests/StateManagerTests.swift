@@ -1,8 +1,9 @@
-// The memory state manager: its fair, cancellation-safe lock, expiry, and slow-lock warnings.
+// The memory state manager (its fair, cancellation-safe lock, expiry, slow-lock warnings) and what a failed commit does.
 
 import InMemoryLogging
 import Logging
 @testable import Rill
+import RillTesting
 import Synchronization
 import Testing
 
@@ -121,5 +122,59 @@ import Testing
         #expect(Token(String(repeating: "a", count: 65)) == nil)
         #expect(Token("0f8fad5b-d9cb-469f-a165-70867728950e") != nil)
         #expect(Token(Token.random().rawValue) != nil)
+    }
+}
+
+/// A memory manager whose commits fail while `failing` is set, as a Redis lock that expired
+/// mid-handler or a Redis that went away.
+final class FailingCommitManager: StateManager {
+    let inner = MemoryStateManager()
+    let failing = Mutex(false)
+
+    func acquire(_ token: Token, registry: StateRegistry) async throws -> any StateLease {
+        Lease(inner: try await inner.acquire(token, registry: registry), manager: self)
+    }
+
+    func snapshot(_ token: Token, registry: StateRegistry) async throws -> TabState {
+        try await inner.snapshot(token, registry: registry)
+    }
+
+    func remove(_ token: Token) async throws {
+        try await inner.remove(token)
+    }
+
+    struct Lease: StateLease {
+        let inner: any StateLease
+        let manager: FailingCommitManager
+        var state: TabState { inner.state }
+
+        func commit(_ state: TabState, relaying update: StateUpdate?) async throws {
+            if manager.failing.withLock({ $0 }) { throw LockExpiredError(token: state.token) }
+            try await inner.commit(state, relaying: update)
+        }
+
+        func release() async {
+            await inner.release()
+        }
+    }
+}
+
+@Suite struct FailedCommitTests {
+    @Test func aFailedCommitSendsNoDeltaAndStoresNothing() async throws {
+        let manager = FailingCommitManager()
+        let app = App(states: [CounterState.self], manager: manager)
+        let tab = try await TestTab.connected(to: app)
+        tab.send(CounterState.event.increment)
+        #expect(try await tab.receiveDelta() == ["counter_state": ["count": 1]])
+
+        manager.failing.withLock { $0 = true }
+        tab.send(CounterState.event.increment)
+        // The tab hears of the failure, and never of a count that was not saved.
+        #expect(try await tab.receiveError().message.contains("expired"))
+        #expect(try await manager.snapshot(tab.token, registry: app.registry)[CounterState.self].count == 1)
+
+        manager.failing.withLock { $0 = false }
+        tab.send(CounterState.event.increment)
+        #expect(try await tab.receiveDelta() == ["counter_state": ["count": 2]])
     }
 }

@@ -264,8 +264,13 @@ public final class App: Sendable {
             try Task.checkCancellation()
             let result = try await EventScope.$current.withValue(scope) { try await body(scope) }
             let (state, delta) = scope.finish()
-            try await lease.commit(state)
-            if !delta.isEmpty { await deliver(token, StateUpdate(delta: delta)) }
+            let update = delta.isEmpty ? nil : StateUpdate(delta: delta)
+            // The delta leaves after the commit and before the release, so a tab sees changes
+            // in commit order and never one that was not saved. A tab connected elsewhere gets
+            // it from the commit itself.
+            let here = update == nil || isConnected(token)
+            try await lease.commit(state, relaying: here ? nil : update)
+            if let update, here { deliverHere(token, update) }
             await lease.release()
             for next in scope.chained { send(next, to: token) }
             return result

@@ -44,11 +44,23 @@ public protocol UpdateRelay: Sendable {
 public protocol StateLease: Sendable {
     /// The state as loaded when the lock was taken.
     var state: TabState { get }
-    /// Stores `state`; only substates in its ``TabState/touched`` set need writing. Throws
-    /// ``LockExpiredError`` if the lock was lost (then nothing was stored).
-    func commit(_ state: TabState) async throws
-    /// Frees the lock. Called exactly once, after a commit or instead of one.
+    /// Stores `state`; only substates in its ``TabState/touched`` set need writing. `update`,
+    /// when given, is the change for a tab whose socket is with another process: a manager with
+    /// a ``StateManager/relay`` publishes it in the same step, so it leaves only if the save
+    /// succeeds and before the lock is freed. Throws ``LockExpiredError`` if the lock was lost
+    /// (then nothing was stored or published).
+    func commit(_ state: TabState, relaying update: StateUpdate?) async throws
+    /// Frees the lock. Called once after a commit, or instead of one; a second call does nothing.
+    /// A manager may return before its store confirms, as long as the next acquire it serves
+    /// comes after the release.
     func release() async
+}
+
+extension StateLease {
+    /// Stores `state` with nothing to relay.
+    public func commit(_ state: TabState) async throws {
+        try await commit(state, relaying: nil)
+    }
 }
 
 /// Keeps states in this process's memory: the embedded default.
@@ -144,7 +156,7 @@ public final class MemoryStateManager: StateManager {
             self.acquired = acquired
         }
 
-        func commit(_ state: TabState) async throws {
+        func commit(_ state: TabState, relaying update: StateUpdate?) async throws {
             let now = manager.now()
             manager.stored.withLock {
                 $0.tabs[state.token] = Stored(states: state.states, computed: state.computed, lastUsed: now)
