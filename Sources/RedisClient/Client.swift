@@ -297,16 +297,20 @@ public final class RedisClient: Sendable {
     /// - Returns: The script's return value.
     /// - Throws: ``RedisError`` for an error the script raised or returned.
     public func evalsha(_ script: RedisScript, keys: [String] = [], args: [[UInt8]] = []) async throws -> RESPValue {
+        try await self.evaluate(script, keys: keys, args: args)
+    }
+
+    /// Runs `script` with text arguments; see ``evalsha(_:keys:args:)-(_,_,[[UInt8]])``.
+    public func evalsha(_ script: RedisScript, keys: [String] = [], args: [String]) async throws -> RESPValue {
+        try await self.evaluate(script, keys: keys, args: args)
+    }
+
+    private func evaluate(_ script: RedisScript, keys: [String], args: [some BulkArgument]) async throws -> RESPValue {
         do {
             return try await self.run(Self.scriptCommand("EVALSHA", script.sha1, keys: keys, args: args), name: .text("EVALSHA"))
         } catch let error as RedisError where error.code == "NOSCRIPT" {
             return try await self.run(Self.scriptCommand("EVAL", script.source, keys: keys, args: args), name: .text("EVAL"))
         }
-    }
-
-    /// Runs `script` with text arguments; see ``evalsha(_:keys:args:)-(_,_,[[UInt8]])``.
-    public func evalsha(_ script: RedisScript, keys: [String] = [], args: [String]) async throws -> RESPValue {
-        try await self.evalsha(script, keys: keys, args: args.map { Array($0.utf8) })
     }
 
     /// Sends `script` without waiting for its reply. Commands sent later through this client
@@ -316,7 +320,6 @@ public final class RedisClient: Sendable {
         _ script: RedisScript, keys: [String] = [], args: [String],
         completion: @escaping @Sendable (Result<RESPValue, any Error>) -> Void
     ) {
-        let args = args.map { Array($0.utf8) }
         let waiter = ReplyWaiter.many(count: 1) { [weak self] result in
             switch result.map({ $0[0] }) {
             case .success(.error(let message)) where message.hasPrefix("NOSCRIPT"):
@@ -339,8 +342,8 @@ public final class RedisClient: Sendable {
         submit(OutgoingCommand(bytes: Self.scriptCommand("EVALSHA", script.sha1, keys: keys, args: args), waiter: waiter, name: .text("EVALSHA")))
     }
 
-    private static func scriptCommand(_ command: String, _ script: String, keys: [String], args: [[UInt8]]) -> ByteBuffer {
-        let size = script.utf8.count + keys.reduce(0) { $0 + $1.utf8.count + 16 } + args.reduce(0) { $0 + $1.count + 16 } + 64
+    private static func scriptCommand(_ command: String, _ script: String, keys: [String], args: [some BulkArgument]) -> ByteBuffer {
+        let size = script.utf8.count + keys.reduce(0) { $0 + $1.utf8.count + 16 } + args.reduce(0) { $0 + $1.bulkCount + 16 } + 64
         var buffer = Self.allocator.buffer(capacity: size)
         buffer.writeArrayHeader(3 + keys.count + args.count)
         buffer.writeBulk(command)
@@ -350,7 +353,7 @@ public final class RedisClient: Sendable {
             buffer.writeBulk(key)
         }
         for arg in args {
-            buffer.writeBulk(arg)
+            arg.writeBulk(into: &buffer)
         }
         return buffer
     }

@@ -75,3 +75,19 @@ extension ByteBuffer {
         self.writeStaticString("\r\n")
     }
 }
+
+/// A bulk string argument of a command, written as it is: text without first becoming bytes.
+protocol BulkArgument {
+    var bulkCount: Int { get }
+    func writeBulk(into buffer: inout ByteBuffer)
+}
+
+extension String: BulkArgument {
+    var bulkCount: Int { utf8.count }
+    func writeBulk(into buffer: inout ByteBuffer) { buffer.writeBulk(self) }
+}
+
+extension Array: BulkArgument where Element == UInt8 {
+    var bulkCount: Int { count }
+    func writeBulk(into buffer: inout ByteBuffer) { buffer.writeBulk(self) }
+}
