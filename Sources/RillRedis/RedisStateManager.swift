@@ -19,6 +19,9 @@ import Synchronization
 ///   announces that the lock was freed, and every 250 ms in case the announcement was missed.
 ///   A failed attempt marks the tab as waited for (`rill:wait:<token>`), and only a release
 ///   that finds the mark announces itself: an uncontended lock costs no pub/sub message.
+/// - After an event commits, the process keeps the tab's lock and the state it saved for
+///   ``linger``, so the tab's next event here needs only its commit; another process that asks
+///   for the tab gets it at once (see ``KeptLocks``).
 /// - Updates for tabs whose socket is with another process travel over pub/sub (``relay``).
 public final class RedisStateManager: StateManager {
     /// How long an unused tab's state is kept.
@@ -27,6 +30,8 @@ public final class RedisStateManager: StateManager {
     public let lockExpiry: Duration
     /// A lock held longer than this is logged as a warning.
     public let slowLockWarning: Duration
+    /// How long the lock of a tab whose event just committed is kept for its next event.
+    public var linger: Duration { kept.linger }
     /// Delivers updates between processes.
     public let relay: (any UpdateRelay)?
 
@@ -37,14 +42,19 @@ public final class RedisStateManager: StateManager {
     private let processID: String
     private let nextLease = Atomic<UInt64>(0)
     private let unlocks = UnlockNotices()
+    private let kept: KeptLocks
 
     static let unlockChannel = "rill:unlocked"
+    /// Where a process that could not take a tab's lock asks the one keeping it to let go.
+    static let wantedChannel = "rill:wanted"
 
     /// Connects to Redis at `url` (`redis://host:port`).
     /// - Parameters:
     ///   - tokenExpiry: How long an unused tab's state is kept (default one hour).
     ///   - lockExpiry: How long a lock lives if its holder never frees it (default 10 s).
     ///   - slowLockWarning: Log a warning when a lock was held longer (default 1 s).
+    ///   - linger: How long to keep a tab's lock after its event committed, for its next event
+    ///     (default 50 ms, at most a quarter of `lockExpiry`; zero frees every lock at once).
     ///   - eventLoopGroup: Where the connections to Redis run; the server's own group saves a
     ///     thread hop per command.
     public init(
@@ -52,6 +62,7 @@ public final class RedisStateManager: StateManager {
         tokenExpiry: Duration = .seconds(3600),
         lockExpiry: Duration = .seconds(10),
         slowLockWarning: Duration = .seconds(1),
+        linger: Duration = .milliseconds(50),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "rill.redis")
     ) throws {
@@ -63,15 +74,23 @@ public final class RedisStateManager: StateManager {
         self.client = RedisClient(host: host, port: port, eventLoopGroup: eventLoopGroup, logger: logger)
         self.subscriber = RedisSubscriber(host: host, port: port, eventLoopGroup: eventLoopGroup, logger: logger)
         self.processID = Token.random().rawValue
+        let client = self.client
+        self.kept = KeptLocks(linger: min(linger, lockExpiry / 4)) { token, owner in
+            Self.release(token, owner: owner, client: client, logger: logger)
+        }
         let relay = RedisRelay(client: client, subscriber: subscriber, logger: logger)
         self.relay = relay
-        let unlocks = self.unlocks
+        let (unlocks, kept, local) = (self.unlocks, self.kept, self.local)
         relay.onMessage(channel: Self.unlockChannel) { payload in
             unlocks.announce(String(decoding: payload, as: UTF8.self))
         }
+        relay.onMessage(channel: Self.wantedChannel) { payload in
+            guard let token = Token(String(decoding: payload, as: UTF8.self)) else { return }
+            kept.wanted(token, held: local.isLocked(token))
+        }
         // After a reconnect announcements may have been missed: wake everyone to retry.
         subscriber.onReconnect { unlocks.announceAll() }
-        Task { try? await subscriber.subscribe([Self.unlockChannel]) }
+        Task { try? await subscriber.subscribe([Self.unlockChannel, Self.wantedChannel]) }
     }
 
     static func parse(_ url: String) throws -> (String, Int) {
@@ -98,6 +117,9 @@ public final class RedisStateManager: StateManager {
 
     public func acquire(_ token: Token, registry: StateRegistry) async throws -> any StateLease {
         try await local.lock(token)
+        if let kept = kept.take(token) {
+            return Lease(manager: self, token: token, owner: kept.owner, state: kept.state, acquired: .now)
+        }
         let owner = "\(processID):\(nextLease.add(1, ordering: .relaxed).newValue)"
         do {
             while true {
@@ -105,7 +127,7 @@ public final class RedisStateManager: StateManager {
                 let reply = try await client.evalsha(
                     Scripts.acquire,
                     keys: [Self.lockKey(token), Self.tabKey(token), Self.waitKey(token)],
-                    args: [owner, "\(Self.milliseconds(lockExpiry))", "\(Self.milliseconds(tokenExpiry))"])
+                    args: [owner, "\(Self.milliseconds(lockExpiry))", "\(Self.milliseconds(tokenExpiry))", Self.wantedChannel, token.rawValue, "\(processID):"])
                 if let fields = reply.array {
                     let state = decode(token, registry, fields)
                     return Lease(manager: self, token: token, owner: owner, state: state, acquired: .now)
@@ -124,6 +146,7 @@ public final class RedisStateManager: StateManager {
     }
 
     public func remove(_ token: Token) async throws {
+        kept.drop(token)
         _ = try await client.del([Self.tabKey(token)])
     }
 
@@ -151,6 +174,17 @@ public final class RedisStateManager: StateManager {
         return max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000)
     }
 
+    /// Frees `token`'s lock if `owner` still holds it, without waiting for Redis: commands this
+    /// process sends later go out after it on the same connection, so Redis runs them after it.
+    private static func release(_ token: Token, owner: String, client: RedisClient, logger: Logger) {
+        client.evalshaInOrder(Scripts.release, keys: [lockKey(token), waitKey(token)], args: [owner, unlockChannel, token.rawValue]) { result in
+            if case .failure(let error) = result {
+                // The lock expires by itself; waiters retry on their timer.
+                logger.warning("lock could not be freed; it will expire", metadata: ["token": "\(token)", "error": "\(error)"])
+            }
+        }
+    }
+
     private final class Lease: StateLease {
         let manager: RedisStateManager
         let token: Token
@@ -158,6 +192,8 @@ public final class RedisStateManager: StateManager {
         let state: TabState
         let acquired: ContinuousClock.Instant
         private let released = Atomic(false)
+        /// What the last successful commit saved: kept with the lock for the tab's next event.
+        private let saved = Mutex<TabState?>(nil)
 
         init(manager: RedisStateManager, token: Token, owner: String, state: TabState, acquired: ContinuousClock.Instant) {
             self.manager = manager
@@ -168,7 +204,7 @@ public final class RedisStateManager: StateManager {
         }
 
         func commit(_ state: TabState, relaying update: StateUpdate?) async throws {
-            var args = [owner, "\(RedisStateManager.milliseconds(manager.tokenExpiry))"]
+            var args = [owner, "\(RedisStateManager.milliseconds(manager.tokenExpiry))", "\(RedisStateManager.milliseconds(manager.lockExpiry))"]
             if let update {
                 args += [RedisRelay.channel(token), RedisRelay.encode(update).serialized()]
             } else {
@@ -184,6 +220,7 @@ public final class RedisStateManager: StateManager {
             } catch let error as RedisError where error.message.hasPrefix("LOCKEXPIRED") {
                 throw LockExpiredError(token: token)
             }
+            self.saved.withLock { $0 = state }
         }
 
         private func warnIfSlow() {
@@ -193,21 +230,14 @@ public final class RedisStateManager: StateManager {
             }
         }
 
-        /// Sends the release and frees this process's turn without waiting for Redis: the next
-        /// acquire of this process goes out on the same connection after it, so Redis runs it
-        /// after the release.
+        /// Keeps the lock for the tab's next event if this lease committed, else frees it; this
+        /// process's next acquire of the tab may start at once either way.
         func release() async {
             guard !released.exchange(true, ordering: .relaxed) else { return }
             warnIfSlow()
-            let (logger, token) = (manager.logger, token)
-            manager.client.evalshaInOrder(
-                Scripts.release, keys: [RedisStateManager.lockKey(token), RedisStateManager.waitKey(token)],
-                args: [owner, RedisStateManager.unlockChannel, token.rawValue]
-            ) { result in
-                if case .failure(let error) = result {
-                    // The lock expires by itself; waiters retry on their timer.
-                    logger.warning("lock could not be freed; it will expire", metadata: ["token": "\(token)", "error": "\(error)"])
-                }
+            let saved = self.saved.withLock { $0 }
+            if saved == nil || !manager.kept.keep(token, owner: owner, state: saved!) {
+                RedisStateManager.release(token, owner: owner, client: manager.client, logger: manager.logger)
             }
             manager.local.unlock(token)
         }

@@ -4,33 +4,42 @@ import RedisClient
 
 enum Scripts {
     /// Takes the lock if it is free and, in the same step, loads the tab and refreshes its expiry;
-    /// if the lock is held, marks the tab as waited for so its release is announced.
-    /// KEYS: lock, tab, wait mark. ARGV: owner, lock expiry ms, tab expiry ms.
+    /// if the lock is held, marks the tab as waited for so its release is announced, and asks
+    /// the process keeping it to let it go. A lock held under the caller's own process prefix
+    /// is taken over: a process asks only when it holds the tab nowhere else, so such a lock is
+    /// one whose release never reached Redis (it was down).
+    /// KEYS: lock, tab, wait mark. ARGV: owner, lock expiry ms, tab expiry ms, wanted channel,
+    /// token, process prefix.
     /// Returns the tab's fields (a flat array, possibly empty) or nil when the lock is held.
     static let acquire = RedisScript("""
-        if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+        local holder = redis.call('GET', KEYS[1])
+        if (not holder) or string.sub(holder, 1, #ARGV[6]) == ARGV[6] then
+          redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
           redis.call('PEXPIRE', KEYS[2], ARGV[3])
           return redis.call('HGETALL', KEYS[2])
         end
         redis.call('SET', KEYS[3], '1', 'PX', ARGV[2])
+        redis.call('PUBLISH', ARGV[4], ARGV[5])
         return false
         """)
 
     /// Writes changed substates only if the caller still owns the lock: the check and the write
     /// are one step, so a holder whose lock expired can never overwrite a later holder. In the
     /// same step it publishes the change for a tab whose socket is with another process.
-    /// KEYS: lock, tab. ARGV: owner, tab expiry ms, relay channel (empty for none), relay
-    /// message, field, value, field, value, …
+    /// The lock's expiry starts again, as the holder may keep it for the tab's next event.
+    /// KEYS: lock, tab. ARGV: owner, tab expiry ms, lock expiry ms, relay channel (empty for
+    /// none), relay message, field, value, field, value, …
     static let commit = RedisScript("""
         if redis.call('GET', KEYS[1]) ~= ARGV[1] then
           return redis.error_reply('LOCKEXPIRED the lock expired before the commit')
         end
-        if #ARGV > 4 then
-          redis.call('HSET', KEYS[2], unpack(ARGV, 5))
+        if #ARGV > 5 then
+          redis.call('HSET', KEYS[2], unpack(ARGV, 6))
         end
         redis.call('PEXPIRE', KEYS[2], ARGV[2])
-        if ARGV[3] ~= '' then
-          redis.call('PUBLISH', ARGV[3], ARGV[4])
+        redis.call('PEXPIRE', KEYS[1], ARGV[3])
+        if ARGV[4] ~= '' then
+          redis.call('PUBLISH', ARGV[4], ARGV[5])
         end
         return 1
         """)

@@ -123,7 +123,70 @@ struct RedisStateManagerTests {
         let owner = try await raw().get("rill:lock:\(token)")
         #expect(owner != nil, "an expired holder freed the current holder's lock")
         await current.release()
-        #expect(try await raw().get("rill:lock:\(token)") == nil)
+        let redis = try raw()
+        #expect(try await eventually { try await redis.get("rill:lock:\(token)") == nil })
+    }
+
+    @Test func aCommittedTabKeepsItsLockForItsNextEventThenLetsGo() async throws {
+        let url = try #require(redisURL)
+        let manager = try RedisStateManager(url: url, linger: .milliseconds(200))
+        let redis = try raw()
+        let token = Token.random()
+        let first = try await manager.acquire(token, registry: registry)
+        var state = first.state
+        state[LockState.self].writer = "one"
+        try await first.commit(state)
+        await first.release()
+        let owner = try #require(try await redis.get("rill:lock:\(token)"), "the lock was kept after the commit")
+
+        // The next event here takes the kept lock and the saved state, without asking Redis.
+        let second = try await manager.acquire(token, registry: registry)
+        #expect(second.state[LockState.self].writer == "one")
+        #expect(second.state.touched.isEmpty)
+        #expect(try await redis.get("rill:lock:\(token)") == owner)
+        try await second.commit(second.state)
+        await second.release()
+
+        // With no further event the lock goes once the linger has passed.
+        #expect(try await eventually { try await redis.get("rill:lock:\(token)") == nil })
+    }
+
+    @Test func aLockThisProcessLeftBehindIsTakenOverAtOnce() async throws {
+        let url = try #require(redisURL)
+        let manager = try RedisStateManager(url: url)
+        let redis = try raw()
+        let token = Token.random()
+        let lease = try await manager.acquire(token, registry: registry)
+        let owner = try #require(try await redis.get("rill:lock:\(token)").map { String(decoding: $0, as: UTF8.self) })
+        await lease.release()
+        #expect(try await eventually { try await redis.get("rill:lock:\(token)") == nil })
+
+        // A release that never reached Redis (it was down) leaves a lock under this process's
+        // name for a minute; this process knows it holds the tab nowhere, so it takes it over.
+        let prefix = owner[...owner.lastIndex(of: ":")!]
+        _ = try await redis.set("rill:lock:\(token)", "\(prefix)999", px: 60_000)
+        let asked = ContinuousClock.now
+        let again = try await manager.acquire(token, registry: registry)
+        #expect(ContinuousClock.now - asked < .seconds(30), "the process waited for its own orphaned lock to expire")
+        await again.release()
+    }
+
+    @Test func anotherProcessAskingForAKeptLockGetsItWithoutWaitingOutTheLinger() async throws {
+        let url = try #require(redisURL)
+        let keeper = try RedisStateManager(url: url, lockExpiry: .seconds(120), linger: .seconds(30))
+        let other = try RedisStateManager(url: url)
+        let token = Token.random()
+        let lease = try await keeper.acquire(token, registry: registry)
+        var state = lease.state
+        state[LockState.self].writer = "keeper"
+        try await lease.commit(state)
+        await lease.release()
+
+        let asked = ContinuousClock.now
+        let taken = try await other.acquire(token, registry: registry)
+        #expect(ContinuousClock.now - asked < .seconds(15), "the other process waited for the linger instead of asking")
+        #expect(taken.state[LockState.self].writer == "keeper")
+        await taken.release()
     }
 
     @Test func aSaveWritesOnlyTheSubstatesThatChanged() async throws {
@@ -163,4 +226,14 @@ struct RedisStateManagerTests {
         }
         #expect(throws: RedisStateManager.BadRedisURL.self) { try RedisStateManager(url: "http://localhost") }
     }
+}
+
+/// Polls `condition` until it holds, for at most `timeout` (a generous bound, never a measurement).
+func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+    return false
 }

@@ -12,6 +12,15 @@ extension TabState {
         return fields
     }
 
+    /// This value as its store holds it once committed: nothing touched since. A manager that
+    /// keeps a tab's state between two holds of its lock hands this out the second time.
+    public func saved() -> TabState {
+        var copy = self
+        copy.touched = []
+        copy.access = nil
+        return copy
+    }
+
     /// A tab from stored substates. A substate that no longer decodes into its type (its
     /// schema changed) starts again from its defaults, and `stale` is told which and why; a
     /// substate no registered type has is skipped.
