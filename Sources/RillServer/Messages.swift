@@ -45,16 +45,14 @@ struct ProtocolError: Error, CustomStringConvertible {
 
 extension StateUpdate {
     /// The update as a protocol message for the tab `token`.
-    func message(token: Token) -> String {
-        let json: JSON
+    func message(token: Token) -> JSON {
         if let error {
-            json = ["type": "error", "event": error.event.map(JSON.string) ?? .null, "message": .string(error.message)]
+            return ["type": "error", "event": error.event.map(JSON.string) ?? .null, "message": .string(error.message)]
         } else if isHydration {
-            json = ["type": "hydrate", "token": .string(token.rawValue), "state": Self.object(delta)]
+            return ["type": "hydrate", "token": .string(token.rawValue), "state": Self.object(delta)]
         } else {
-            json = ["type": "delta", "delta": Self.object(delta)]
+            return ["type": "delta", "delta": Self.object(delta)]
         }
-        return json.serialized()
     }
 
     private static func object(_ delta: Delta) -> JSON {

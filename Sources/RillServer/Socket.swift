@@ -96,7 +96,7 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
         // The state store is unreachable: tell the tab why before closing; it reconnects with backoff.
         session.logger.error("tab could not connect", metadata: ["error": "\(error)"])
         let message: JSON = ["type": "error", "event": .null, "message": .string("this tab's state could not be loaded: \(error)")]
-        write(text: message.serialized())
+        write(message)
         close(.unexpectedServerError, "state unavailable")
     }
 
@@ -187,12 +187,16 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func write(_ update: StateUpdate) {
         guard let token else { return }
-        write(text: update.message(token: token))
+        write(update.message(token: token))
     }
 
-    private func write(text: String) {
+    private func write(_ message: JSON) {
         guard let context else { return }
-        let buffer = context.channel.allocator.buffer(string: text)
+        let buffer = message.withSerializedBytes { bytes in
+            var buffer = context.channel.allocator.buffer(capacity: bytes.count)
+            buffer.writeBytes(bytes)
+            return buffer
+        }
         context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: buffer)), promise: nil)
         scheduleFlush()
     }

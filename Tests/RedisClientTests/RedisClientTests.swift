@@ -287,7 +287,8 @@ import Testing
                     break
                 }
                 #expect(host == "127.0.0.1" && port == server.port)
-                #expect(underlying.contains("Connection refused"), "\(underlying)")
+                // Refused at once; on a starved machine the attempt may time out first.
+                #expect(underlying.contains("Connection refused") || underlying.contains("no connection within"), "\(underlying)")
                 failures += 1
             }
             // Attempts after 0, 50, 150, 350, 750 ms: a handful, where a busy loop would make thousands.

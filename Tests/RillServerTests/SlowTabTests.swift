@@ -9,13 +9,13 @@ struct FloodState {
     var count = 0
     var filler = ""
 
-    /// `n` lock blocks, each sending a delta of about 2 KB.
+    /// `n` lock blocks, each sending a delta of about 6 KB.
     @Background
     private func flood(_ n: Int) async throws {
         for step in 1...n {
             try await withState { state in
                 state.count = step
-                state.filler = String(repeating: "x", count: 2000) + "\(step)"
+                state.filler = String(repeating: "x", count: 6000) + "\(step)"
             }
         }
     }
@@ -30,10 +30,10 @@ struct FloodState {
         let tab = try await server.socket(receiveBufferSize: 64 << 10)
         let (token, _) = try await tab.hydrate()
 
-        // 6,000 deltas of 2 KB (12 MB) cannot all wait in the socket buffers (a 64 KB receive
+        // 2,000 deltas of 6 KB (12 MB) cannot all wait in the socket buffers (a 64 KB receive
         // buffer, a send buffer of at most a few MB) of a tab that does not read: the server
         // has to hold some back and merge them.
-        let steps = 6_000
+        let steps = 2_000
         try await tab.client.pauseReading()
         try await tab.event("flood_state.flood", ["n": .int(steps)])
         let tabToken = Token(token)!
@@ -52,7 +52,7 @@ struct FloodState {
             messages += 1
             guard case .int(let count)? = delta["flood_state"]?["count"] else { continue }
             #expect(count > last, "deltas arrive in commit order")
-            #expect(delta["flood_state"]?["filler"] == .string(String(repeating: "x", count: 2000) + "\(count)"))
+            #expect(delta["flood_state"]?["filler"] == .string(String(repeating: "x", count: 6000) + "\(count)"))
             last = count
         }
         #expect(last == steps)

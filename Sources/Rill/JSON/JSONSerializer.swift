@@ -24,6 +24,14 @@ extension JSON {
         writer.write(self)
         writer.append(to: &buffer)
     }
+
+    /// Calls `body` with the compact text form of this value, as UTF-8 bytes valid only
+    /// during the call: a socket writer copies them once, straight into its own buffer.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        var writer = _JSONByteWriter()
+        writer.write(self)
+        return try writer.withBytes(body)
+    }
 }
 
 /// A growable byte buffer over raw memory.
@@ -55,6 +63,10 @@ struct _JSONByteWriter: ~Copyable {
 
     func append(to buffer: inout [UInt8]) {
         buffer.append(contentsOf: UnsafeBufferPointer(start: base, count: count))
+    }
+
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeRawBufferPointer(start: base, count: count))
     }
 
     func makeString() -> String {

@@ -268,9 +268,9 @@ public final class App: Sendable {
             // The delta leaves after the commit and before the release, so a tab sees changes
             // in commit order and never one that was not saved. A tab connected elsewhere gets
             // it from the commit itself.
-            let here = update == nil || isConnected(token)
-            try await lease.commit(state, relaying: here ? nil : update)
-            if let update, here { deliverHere(token, update) }
+            let sink = update == nil ? nil : connections.withLock { $0[token]?.sink }
+            try await lease.commit(state, relaying: sink == nil ? update : nil)
+            if let update { sink?.send(update) }
             await lease.release()
             for next in scope.chained { send(next, to: token) }
             return result

@@ -20,7 +20,10 @@ extension LiveState {
 }
 
 /// What the ``LiveState(name:parent:)`` macro knows about a state type.
-public struct StateInfo<S: LiveState>: Sendable {
+///
+/// A class: the runtime reads it on every change of a state, and handing out a reference
+/// costs one retain where a struct of arrays and dictionaries would copy them all.
+public final class StateInfo<S: LiveState>: Sendable {
     /// The state's own name (snake_case of the type name unless given).
     public let name: String
     /// The state this one is a substate of.

@@ -172,9 +172,10 @@ extension LiveState {
         let old = old as? Self
         var out: [String: JSON] = [:]
         var changed: Set<String> = []
+        let tracksChanges = !info.computed.isEmpty
         for variable in info.vars where variable.kind != .computed {
             if let old, !variable.differs(old, self) { continue }
-            changed.insert(variable.name)
+            if tracksChanges { changed.insert(variable.name) }
             if variable.kind == .frontend { out[variable.name] = variable.read(self) }
         }
         for variable in info.computed {
