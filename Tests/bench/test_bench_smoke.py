@@ -18,7 +18,8 @@ SERVERS = {"rill": "BenchServer", "echo": "EchoServer"}
 def server(request, tmp_path):
     """A fresh server of one kind on a free port: (target, port, pid)."""
     log = open(tmp_path / "server.log", "w+")
-    process = subprocess.Popen([str(BIN / SERVERS[request.param]), "--port", "0"], stdout=log, stderr=log)
+    # One event-loop thread, as bench/run starts them.
+    process = subprocess.Popen([str(BIN / SERVERS[request.param]), "--port", "0", "--threads", "1"], stdout=log, stderr=log)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -39,7 +40,7 @@ def server(request, tmp_path):
 def bench(server, *args):
     target, port, pid = server
     out = subprocess.run(
-        [str(BIN / "rill-bench"), *args, "--target", target, "--port", str(port), "--server-pid", str(pid)],
+        [str(BIN / "rill-bench"), *args, "--target", target, "--label", f"{target}-smoke", "--port", str(port), "--server-pid", str(pid)],
         capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -47,6 +48,7 @@ def bench(server, *args):
 
 def test_events(server):
     figures = bench(server, "events", "--tabs", "3", "--events", "50", "--warmup", "5")
+    assert figures["target"] == f"{server[0]}-smoke"
     assert figures["events"] == 150
     assert figures["events_per_s"] > 0
     assert 0 < figures["p50_ms"] <= figures["p99_ms"] <= figures["p999_ms"]
@@ -65,3 +67,31 @@ def test_tabs(server):
     figures = bench(server, "tabs", "--tabs", "20", "--settle", "0.2")
     assert figures["tabs"] == 20
     assert figures["rss_after_mb"] > 0
+
+
+def test_report_compares_every_target_and_checks_the_issue_targets(tmp_path):
+    """bench/report.py on one row per scenario and target: the tables, ratios and checks it writes."""
+    rows = []
+    for target, rate, cpu in [("rill", 20000, 30), ("echo", 20000, 40), ("reflex", 1000, 500),
+                              ("rill-redis", 9000, 60), ("reflex-redis", 500, 1500)]:
+        for tabs in (10, 50):
+            rows.append({"scenario": "events", "target": target, "tabs": tabs, "events_per_s": rate,
+                         "server_cpu_us_per_event": cpu, "p50_ms": 1.0, "p99_ms": 2.0, "p999_ms": 3.0,
+                         "client_cpu_us_per_event": 20})
+        for tabs in (1, 10):
+            rows.append({"scenario": "background", "target": target, "tabs": tabs, "seconds_all": 0.01 * tabs,
+                         "messages_max": 1000, "server_cpu_ms": 10})
+    rows.append({"scenario": "tabs", "target": "rill", "tabs": 10000, "kb_per_tab": 12.0,
+                 "rss_before_mb": 30.0, "rss_after_mb": 150.0, "open_seconds": 3.0})
+    results = tmp_path / "results.jsonl"
+    results.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    out = tmp_path / "benchmarks.md"
+    subprocess.run(["python3", str(ROOT / "bench" / "report.py"), str(results), str(out), "--runs", "1",
+                    "--command", "bench/run"], check=True, timeout=60)
+    text = out.read_text()
+    assert "| 10 | 20,000 | 20,000 | 1,000 | 20.00× | 1.00× |" in text
+    assert "## Redis mode: states in a redis-server" in text
+    assert "| 10 | 9,000 | 500.0 | 18.00× |" in text
+    assert "| Redis mode, events K=10: ≥ 10× Reflex in Redis mode | met | 9,000 vs 500.0 events/s |" in text
+    assert "| events K=10: server CPU ≤ 1/12 of Reflex | met | 30.0 vs 500.0 µs/event |" in text
+    assert "| 10000 idle tabs: ≤ 16 KB per tab | met | 12.0 KB/tab |" in text
