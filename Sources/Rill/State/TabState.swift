@@ -150,9 +150,11 @@ public struct TabState: Sendable {
         for name in touched {
             // A state never written is at its defaults, on either side.
             guard let state = states[name] ?? registry.types[name]?.init() else { continue }
-            var cache = computed[name] ?? [:]
+            let cached = computed[name]
+            var cache = cached ?? [:]
             let changes = state.changes(from: old.states[name] ?? registry.types[name]?.init(), cache: &cache)
-            computed[name] = cache
+            // Most states have no computed vars: leave the (shared) caches alone for them.
+            if cached != nil || !cache.isEmpty { computed[name] = cache }
             if !changes.isEmpty { delta[name] = changes }
         }
         return delta
