@@ -2,7 +2,6 @@
 
 import ArgumentParser
 import Foundation
-import NIOPosix
 import Rill
 
 /// Every command-line option of a Rill app: where it listens and where states live.
@@ -41,21 +40,16 @@ extension App {
         }
         // Redis connections run on the sockets' threads: a command and the event waiting for it
         // then share a thread.
-        let loops = configuration.threads.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) }
-        let manager: any StateManager
-        do {
-            manager = try options.state.manager(environment: environment, eventLoopGroup: loops ?? MultiThreadedEventLoopGroup.singleton)
-        } catch {
-            RunOptions.exit(withError: error)
-        }
-        let app = App(pages: pages, states: states, manager: manager)
-        do {
+        try await configuration.withEventLoops { loops in
+            let manager: any StateManager
+            do {
+                manager = try options.state.manager(environment: environment, eventLoopGroup: loops)
+            } catch {
+                RunOptions.exit(withError: error)
+            }
+            let app = App(pages: pages, states: states, manager: manager)
             try await Server(app: app, routes: routes, configuration: configuration, eventLoopGroup: loops).run()
-        } catch {
-            try? await loops?.shutdownGracefully()
-            throw error
         }
-        try? await loops?.shutdownGracefully()
     }
 
     /// Serves this app (its state manager already chosen) with the server options of the

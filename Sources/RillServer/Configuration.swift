@@ -2,6 +2,8 @@
 
 import ArgumentParser
 import Logging
+import NIOCore
+import NIOPosix
 
 /// How a Rill server listens and what it accepts.
 public struct ServerConfiguration: Sendable {
@@ -40,6 +42,23 @@ public struct ServerConfiguration: Sendable {
         self.shutdownGracePeriod = shutdownGracePeriod
         self.logLevel = logLevel
         self.threads = threads
+    }
+}
+
+extension ServerConfiguration {
+    /// Runs `body` on the event loops these settings ask for: ``threads`` threads made for the
+    /// call and shut down after it, or NIO's shared group.
+    func withEventLoops<R>(_ body: (any EventLoopGroup) async throws -> R) async throws -> R {
+        guard let threads else { return try await body(MultiThreadedEventLoopGroup.singleton) }
+        let loops = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        do {
+            let result = try await body(loops)
+            try? await loops.shutdownGracefully()
+            return result
+        } catch {
+            try? await loops.shutdownGracefully()
+            throw error
+        }
     }
 }
 

@@ -45,8 +45,15 @@ public struct Server: Sendable {
     /// with code 1001.
     /// - Parameter onListening: Called with the bound port once the server accepts connections.
     public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let loops = eventLoopGroup == nil ? configuration.threads.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) } : nil
-        let application = try makeApplication(loops: eventLoopGroup ?? loops ?? MultiThreadedEventLoopGroup.singleton, onListening: onListening)
+        if let eventLoopGroup {
+            try await run(on: eventLoopGroup, onListening: onListening)
+        } else {
+            try await configuration.withEventLoops { try await run(on: $0, onListening: onListening) }
+        }
+    }
+
+    private func run(on loops: any EventLoopGroup, onListening: @escaping @Sendable (Int) async -> Void) async throws {
+        let application = try makeApplication(loops: loops, onListening: onListening)
         let group = ServiceGroup(configuration: .init(
             services: [
                 .init(service: application),
@@ -57,13 +64,7 @@ public struct Server: Sendable {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))
-        do {
-            try await group.run()
-        } catch {
-            try? await loops?.shutdownGracefully()
-            throw error
-        }
-        try? await loops?.shutdownGracefully()
+        try await group.run()
     }
 
     private func makeApplication(loops: any EventLoopGroup, onListening: @escaping @Sendable (Int) async -> Void) throws -> some ApplicationProtocol {
