@@ -14,7 +14,7 @@ struct BenchState {
 
     /// Adds one `n` times, each in its own lock block: one delta per block.
     @Background
-    private func bgCount(_ n: Int) async throws {
+    private func bgCount(_: BackgroundRun, _ n: Int) async throws {
         for _ in 0..<n {
             try await withState { $0.counter += 1 }
         }

@@ -11,7 +11,7 @@ public struct MyTaskState {
     @Backend var nTasks = 0
 
     @Background
-    private func myTask() async throws {
+    private func myTask(_: BackgroundRun) async throws {
         let started = try await withState { s in
             // The latest values are always available inside the block.
             if s.nTasks > 0 { return false }   // only one counting loop at a time
@@ -19,19 +19,22 @@ public struct MyTaskState {
             return true
         }
         guard started else { return }
-        while true {
-            let stop = try await withState { s in
-                if s.counter >= s.maxCounter { s.running = false }
-                if !s.running {
-                    s.nTasks -= 1
-                    return true
+        try await withCleanup {
+            while true {
+                let stop = try await withState { s in
+                    if s.counter >= s.maxCounter { s.running = false }
+                    if !s.running { return true }
+                    s.counter += 1
+                    return false
                 }
-                s.counter += 1
-                return false
+                if stop { return }
+                // Long work goes outside the block so the tab stays interactive.
+                try await sleep(for: .milliseconds(500))
             }
-            if stop { return }
-            // Long work goes outside the block so the tab stays interactive.
-            try await sleep(for: .milliseconds(500))
+        } cleanup: { s in
+            // However the loop ends (Stop, the maximum, a cancel, a failure) the tab is left consistent.
+            s.nTasks -= 1
+            s.running = false
         }
     }
 

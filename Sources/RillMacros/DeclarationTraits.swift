@@ -118,3 +118,16 @@ extension TypeSyntax {
         }
     }
 }
+
+extension FunctionParameterSyntax {
+    /// Whether the type names Rill's `BackgroundRun`, qualified or not.
+    var isBackgroundRun: Bool {
+        ["BackgroundRun", "Rill.BackgroundRun"].contains(type.trimmedDescription)
+    }
+
+    /// `_: BackgroundRun` (or `_ _: BackgroundRun`): a task's body cannot name it, so cannot pass it on.
+    var isUnnamedBackgroundRun: Bool {
+        isBackgroundRun && firstName.tokenKind == .wildcard
+            && (secondName == nil || secondName?.tokenKind == .wildcard)
+    }
+}

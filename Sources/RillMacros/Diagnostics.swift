@@ -9,7 +9,8 @@ enum RillDiagnostic: DiagnosticMessage {
     case backgroundNotAsync(String)
     case backgroundMutating(String)
     case backgroundNotPrivate(String)
-    case backgroundCalledDirectly(String)
+    case backgroundWithoutRun(String)
+    case backgroundRunNamed(String)
     case computedNeedsTypeAndGetter(String)
     case unsupportedParameter(event: String, parameter: String)
     case unnamedParameter(event: String)
@@ -31,8 +32,10 @@ enum RillDiagnostic: DiagnosticMessage {
             "background task '\(name)' cannot be 'mutating': it changes state only inside 'withState { … }' blocks"
         case .backgroundNotPrivate(let name):
             "mark background task '\(name)' 'private': it is started by returning or emitting Self.event.\(name), never called directly"
-        case .backgroundCalledDirectly(let name):
-            "background task '\(name)' cannot be called directly; return or emit Self.event.\(name) instead"
+        case .backgroundWithoutRun(let name):
+            "background task '\(name)' must take '_: BackgroundRun' first: only Rill has one, so only its event can start the task"
+        case .backgroundRunNamed(let name):
+            "leave the BackgroundRun parameter of '\(name)' unnamed ('_: BackgroundRun'): a named one could be passed on to call a task directly"
         case .computedNeedsTypeAndGetter(let name):
             "computed var '\(name)' needs an explicit type and a getter"
         case .unsupportedParameter(let event, let parameter):
@@ -63,7 +66,8 @@ enum RillDiagnostic: DiagnosticMessage {
             case .backgroundNotAsync: "backgroundNotAsync"
             case .backgroundMutating: "backgroundMutating"
             case .backgroundNotPrivate: "backgroundNotPrivate"
-            case .backgroundCalledDirectly: "backgroundCalledDirectly"
+            case .backgroundWithoutRun: "backgroundWithoutRun"
+            case .backgroundRunNamed: "backgroundRunNamed"
             case .computedNeedsTypeAndGetter: "computedNeedsTypeAndGetter"
             case .unsupportedParameter: "unsupportedParameter"
             case .unnamedParameter: "unnamedParameter"
@@ -84,4 +88,6 @@ struct RillFixIt: FixItMessage {
 
     static let useVar = RillFixIt(message: "replace 'let' with 'var'")
     static let makePrivate = RillFixIt(message: "mark it 'private'")
+    static let addRun = RillFixIt(message: "insert '_: BackgroundRun' as the first parameter")
+    static let unnameRun = RillFixIt(message: "write '_: BackgroundRun'")
 }

@@ -111,7 +111,8 @@ private struct StateSource {
             let closure: String
             if let cancelOnDisconnect = handler.background {
                 kind = ".background(cancelOnDisconnect: \(cancelOnDisconnect))"
-                closure = "{ (state: \(type)) in \(handler.returnsValue ? "_ = " : "")\(effects)\(call) }"
+                let runCall = "state.\(handler.name)(\((["run"] + arguments).joined(separator: ", ")))"
+                closure = "{ (state: \(type), run: BackgroundRun) in \(handler.returnsValue ? "_ = " : "")\(effects)\(runCall) }"
             } else {
                 kind = ".event"
                 let body = handler.returnsValue ? "\(effects)scope.chain(\(call))" : effects + call

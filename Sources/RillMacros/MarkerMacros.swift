@@ -70,7 +70,46 @@ public struct BackgroundMacro: PeerMacro {
         if !function.isAsync {
             context.diagnose(Diagnostic(node: function.name, message: RillDiagnostic.backgroundNotAsync(name)))
         }
+        reportRunParameter(of: function, in: context)
         return []
+    }
+
+    /// The first parameter must be an unnamed `BackgroundRun`; a fix-it adds or unnames it.
+    private static func reportRunParameter(of function: FunctionDeclSyntax, in context: some MacroExpansionContext) {
+        let name = function.name.text
+        let parameters = function.signature.parameterClause.parameters
+        if let first = parameters.first, first.isBackgroundRun {
+            guard !first.isUnnamedBackgroundRun else { return }
+            let unnamed = first.with(\.firstName, .wildcardToken(trailingTrivia: []))
+                .with(\.secondName, nil)
+                .with(\.colon, .colonToken(trailingTrivia: .space))
+            context.diagnose(
+                Diagnostic(
+                    node: first,
+                    message: RillDiagnostic.backgroundRunNamed(name),
+                    fixIt: FixIt(message: RillFixIt.unnameRun, changes: [.replace(oldNode: Syntax(first), newNode: Syntax(unnamed))])
+                )
+            )
+            return
+        }
+        let run = FunctionParameterSyntax(
+            firstName: .wildcardToken(),
+            colon: .colonToken(trailingTrivia: .space),
+            type: TypeSyntax(IdentifierTypeSyntax(name: .identifier("BackgroundRun"))),
+            trailingComma: parameters.isEmpty ? nil : .commaToken(trailingTrivia: .space)
+        )
+        var clause = function.signature.parameterClause
+        clause.parameters = FunctionParameterListSyntax([run] + Array(parameters))
+        context.diagnose(
+            Diagnostic(
+                node: function.signature.parameterClause,
+                message: RillDiagnostic.backgroundWithoutRun(name),
+                fixIt: FixIt(
+                    message: RillFixIt.addRun,
+                    changes: [.replace(oldNode: Syntax(function.signature.parameterClause), newNode: Syntax(clause))]
+                )
+            )
+        )
     }
 }
 

@@ -28,9 +28,9 @@ struct StateModel {
         /// The external label is what callers see, so it is the stabler name for the JSON field.
         var field: String { (label ?? internalName).strippingBackticks }
 
-        /// Handler closures already bind `payload`, `state` and `scope`; a decoded value must not hide them.
+        /// Handler closures already bind `payload`, `state`, `scope` and `run`; a decoded value must not hide them.
         var localName: String {
-            ["payload", "state", "scope"].contains(internalName) ? internalName + "Argument" : internalName
+            ["payload", "state", "scope", "run"].contains(internalName) ? internalName + "Argument" : internalName
         }
 
         var declaration: String {
@@ -86,7 +86,6 @@ extension StateModel {
     ) {
         var reader = StateReader(context: context)
         reader.read(declaration.memberBlock)
-        reader.reportDirectBackgroundCalls(in: declaration.memberBlock)
 
         typeName = declaration.name.text
         access =
@@ -115,7 +114,6 @@ private struct StateReader<Context: MacroExpansionContext> {
     private var members: [Member] = []
     private var storedNames: Set<String> = []
     private var methodNames: Set<String> = []
-    private var backgroundNames: Set<String> = []
     /// Getters of every computed property, marked or not, so deps can follow helpers too.
     private var getters: [String: Syntax] = [:]
 
@@ -182,7 +180,6 @@ private struct StateReader<Context: MacroExpansionContext> {
         methodNames.insert(name)
         guard !function.modifiers.isStatic else { return }
         let background = function.attributes.marker(.background)
-        if background != nil { backgroundNames.insert(name) }
         let isMutating = function.modifiers.contains(.mutating)
         guard background != nil || (isMutating && !function.modifiers.isPrivate) else { return }
 
@@ -193,7 +190,13 @@ private struct StateReader<Context: MacroExpansionContext> {
         // Every unusable parameter is reported, not just the first, so one build shows all the fixes needed.
         var parameters: [StateModel.Parameter] = []
         var isUsable = true
-        for parameter in function.signature.parameterClause.parameters {
+        var payloadParameters = Array(function.signature.parameterClause.parameters)
+        if background != nil {
+            // @Background reports a task without its unnamed BackgroundRun first.
+            guard payloadParameters.first?.isUnnamedBackgroundRun == true else { return }
+            payloadParameters.removeFirst()
+        }
+        for parameter in payloadParameters {
             let label = parameter.firstName.tokenKind == .wildcard ? nil : parameter.firstName.text
             guard let internalName = parameter.secondName?.text ?? label, internalName != "_" else {
                 context.diagnose(Diagnostic(node: parameter, message: RillDiagnostic.unnamedParameter(event: name)))
@@ -235,15 +238,6 @@ private struct StateReader<Context: MacroExpansionContext> {
             returnsValue: function.returnsValue
         )
         members.append(.handler(handler, node: function))
-    }
-
-    func reportDirectBackgroundCalls(in memberBlock: MemberBlockSyntax) {
-        guard !backgroundNames.isEmpty else { return }
-        let finder = BackgroundCallFinder(backgroundNames: backgroundNames)
-        finder.walk(memberBlock)
-        for (call, name) in finder.calls {
-            context.diagnose(Diagnostic(node: call, message: RillDiagnostic.backgroundCalledDirectly(name)))
-        }
     }
 
     func properties() -> [StateModel.Property] {
@@ -326,30 +320,5 @@ private final class ReadCollector: SyntaxVisitor {
             walk(base)
         }
         return .skipChildren
-    }
-}
-
-/// Finds `task(` and `self.task(` calls of background tasks, which would run them outside the runtime.
-private final class BackgroundCallFinder: SyntaxVisitor {
-    let backgroundNames: Set<String>
-    var calls: [(FunctionCallExprSyntax, String)] = []
-
-    init(backgroundNames: Set<String>) {
-        self.backgroundNames = backgroundNames
-        super.init(viewMode: .sourceAccurate)
-    }
-
-    override func visit(_ node: FunctionCallExprSyntax) -> SyntaxVisitorContinueKind {
-        let callee = node.calledExpression
-        var name: String?
-        if let reference = callee.as(DeclReferenceExprSyntax.self) {
-            name = reference.baseName.text
-        } else if let member = callee.as(MemberAccessExprSyntax.self),
-            member.base?.as(DeclReferenceExprSyntax.self)?.baseName.tokenKind == .keyword(.self)
-        {
-            name = member.declName.baseName.text
-        }
-        if let name, backgroundNames.contains(name) { calls.append((node, name)) }
-        return .visitChildren
     }
 }

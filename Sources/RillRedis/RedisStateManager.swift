@@ -28,8 +28,6 @@ public final class RedisStateManager: StateManager {
     public let tokenExpiry: Duration
     /// How long a lock lives unless its holder frees it first.
     public let lockExpiry: Duration
-    /// A lock held longer than this is logged as a warning.
-    public let slowLockWarning: Duration
     /// How long the lock of a tab whose event just committed is kept for its next event.
     public var linger: Duration { kept.linger }
     /// Delivers updates between processes.
@@ -52,7 +50,6 @@ public final class RedisStateManager: StateManager {
     /// - Parameters:
     ///   - tokenExpiry: How long an unused tab's state is kept (default one hour).
     ///   - lockExpiry: How long a lock lives if its holder never frees it (default 10 s).
-    ///   - slowLockWarning: Log a warning when a lock was held longer (default 1 s).
     ///   - linger: How long to keep a tab's lock after its event committed, for its next event
     ///     (default 50 ms, at most a quarter of `lockExpiry`; zero frees every lock at once).
     ///   - eventLoopGroup: Where the connections to Redis run; the server's own group saves a
@@ -61,7 +58,6 @@ public final class RedisStateManager: StateManager {
         url: String,
         tokenExpiry: Duration = .seconds(3600),
         lockExpiry: Duration = .seconds(10),
-        slowLockWarning: Duration = .seconds(1),
         linger: Duration = .milliseconds(50),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "rill.redis")
@@ -69,7 +65,6 @@ public final class RedisStateManager: StateManager {
         let (host, port) = try Self.parse(url)
         self.tokenExpiry = tokenExpiry
         self.lockExpiry = lockExpiry
-        self.slowLockWarning = slowLockWarning
         self.logger = logger
         self.client = RedisClient(host: host, port: port, eventLoopGroup: eventLoopGroup, logger: logger)
         self.subscriber = RedisSubscriber(host: host, port: port, eventLoopGroup: eventLoopGroup, logger: logger)
@@ -118,7 +113,7 @@ public final class RedisStateManager: StateManager {
     public func acquire(_ token: Token, registry: StateRegistry) async throws -> any StateLease {
         try await local.lock(token)
         if let kept = kept.take(token) {
-            return Lease(manager: self, token: token, owner: kept.owner, state: kept.state, acquired: .now)
+            return Lease(manager: self, token: token, owner: kept.owner, state: kept.state)
         }
         let owner = "\(processID):\(nextLease.add(1, ordering: .relaxed).newValue)"
         do {
@@ -130,7 +125,7 @@ public final class RedisStateManager: StateManager {
                     args: [owner, "\(Self.milliseconds(lockExpiry))", "\(Self.milliseconds(tokenExpiry))", Self.wantedChannel, token.rawValue, "\(processID):"])
                 if let fields = reply.array {
                     let state = decode(token, registry, fields)
-                    return Lease(manager: self, token: token, owner: owner, state: state, acquired: .now)
+                    return Lease(manager: self, token: token, owner: owner, state: state)
                 }
                 try await unlocks.wait(token, after: seen, timeout: .milliseconds(250))
             }
@@ -190,17 +185,15 @@ public final class RedisStateManager: StateManager {
         let token: Token
         let owner: String
         let state: TabState
-        let acquired: ContinuousClock.Instant
         private let released = Atomic(false)
         /// What the last successful commit saved: kept with the lock for the tab's next event.
         private let saved = Mutex<TabState?>(nil)
 
-        init(manager: RedisStateManager, token: Token, owner: String, state: TabState, acquired: ContinuousClock.Instant) {
+        init(manager: RedisStateManager, token: Token, owner: String, state: TabState) {
             self.manager = manager
             self.token = token
             self.owner = owner
             self.state = state
-            self.acquired = acquired
         }
 
         func commit(_ state: TabState, relaying update: StateUpdate?) async throws {
@@ -223,18 +216,10 @@ public final class RedisStateManager: StateManager {
             self.saved.withLock { $0 = state }
         }
 
-        private func warnIfSlow() {
-            let held = ContinuousClock.now - acquired
-            if held > manager.slowLockWarning {
-                manager.logger.warning("lock held too long", metadata: ["token": "\(token)", "held": "\(held)"])
-            }
-        }
-
         /// Keeps the lock for the tab's next event if this lease committed, else frees it; this
         /// process's next acquire of the tab may start at once either way.
         func release() async {
             guard !released.exchange(true, ordering: .relaxed) else { return }
-            warnIfSlow()
             let saved = self.saved.withLock { $0 }
             if saved == nil || !manager.kept.keep(token, owner: owner, state: saved!) {
                 RedisStateManager.release(token, owner: owner, client: manager.client, logger: manager.logger)

@@ -42,12 +42,14 @@ extension App {
         // then share a thread.
         try await configuration.withEventLoops { loops in
             let manager: any StateManager
+            let slowLockWarning: Duration
             do {
                 manager = try options.state.manager(environment: environment, eventLoopGroup: loops)
+                slowLockWarning = try options.state.slowLockWarning(environment: environment)
             } catch {
                 RunOptions.exit(withError: error)
             }
-            let app = App(pages: pages, states: states, manager: manager)
+            let app = App(pages: pages, states: states, manager: manager, slowLockWarning: slowLockWarning)
             try await Server(app: app, routes: routes, configuration: configuration, eventLoopGroup: loops).run()
         }
     }

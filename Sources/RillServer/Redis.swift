@@ -26,16 +26,20 @@ public struct StateOptions: ParsableArguments {
     /// The manager these options describe; a Redis manager's connections run on `eventLoopGroup`.
     public func manager(environment: [String: String], eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws -> any StateManager {
         let expiry = Duration.seconds(try number(tokenExpiry, environment["RILL_TOKEN_EXPIRY"], "RILL_TOKEN_EXPIRY") ?? 3600)
-        let warning = Duration.milliseconds(try number(lockWarning, environment["RILL_LOCK_WARNING"], "RILL_LOCK_WARNING") ?? 1000)
         guard let url = redis ?? environment["RILL_REDIS_URL"] else {
-            return MemoryStateManager(expiry: expiry, slowLockWarning: warning)
+            return MemoryStateManager(expiry: expiry)
         }
         let lock = Duration.milliseconds(try number(lockExpiry, environment["RILL_LOCK_EXPIRY"], "RILL_LOCK_EXPIRY") ?? 10_000)
         do {
-            return try RedisStateManager(url: url, tokenExpiry: expiry, lockExpiry: lock, slowLockWarning: warning, eventLoopGroup: eventLoopGroup)
+            return try RedisStateManager(url: url, tokenExpiry: expiry, lockExpiry: lock, eventLoopGroup: eventLoopGroup)
         } catch {
             throw ValidationError("\(error)")
         }
+    }
+
+    /// How long a tab's lock may be held before a warning is logged.
+    public func slowLockWarning(environment: [String: String]) throws -> Duration {
+        .milliseconds(try number(lockWarning, environment["RILL_LOCK_WARNING"], "RILL_LOCK_WARNING") ?? 1000)
     }
 
     private func number(_ option: Int?, _ environment: String?, _ name: String) throws -> Int? {

@@ -11,7 +11,7 @@ struct FloodState {
 
     /// `n` lock blocks, each sending a delta of about 6 KB.
     @Background
-    private func flood(_ n: Int) async throws {
+    private func flood(_: BackgroundRun, _ n: Int) async throws {
         for step in 1...n {
             try await withState { state in
                 state.count = step

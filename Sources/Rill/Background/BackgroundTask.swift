@@ -11,6 +11,26 @@ public struct BackgroundTask: Sendable, Hashable, Identifiable {
     public let token: Token
     /// Its full event name, e.g. `my_task_state.my_task`.
     public let name: String
+    /// The id it was started with by ``EventSpec/cancellable(id:cancelInFlight:)``, if any.
+    public let cancelID: String?
+}
+
+/// The first parameter of every background task: a value only Rill creates, handed to the task
+/// when its event starts it.
+///
+/// No other code can make one, and the parameter is unnamed (`_: BackgroundRun`), so no task
+/// can pass its own on: calling a background task directly — from the state, an extension, a
+/// method reference or another task — does not compile. Start it by returning or emitting its
+/// event instead (`Self.event.myTask`).
+///
+/// ```swift
+/// @Background
+/// private func myTask(_: BackgroundRun) async throws {
+///     try await withState { s in s.counter += 1 }
+/// }
+/// ```
+public struct BackgroundRun: Sendable {
+    init() {}
 }
 
 /// What a background task's code can reach: its app, tab and handle.
@@ -53,10 +73,10 @@ final class TaskRegistry: Sendable {
     private let entries = Mutex<(running: [UInt64: Entry], nextID: UInt64)>(([:], 0))
 
     /// Registers and starts a task; `body` gets the handle, and the entry is removed when it returns.
-    func start(token: Token, name: String, cancelOnDisconnect: Bool, on executor: (any TaskExecutor)?, _ body: @escaping @Sendable (BackgroundTask) async -> Void) -> BackgroundTask {
+    func start(token: Token, name: String, id: String?, cancelOnDisconnect: Bool, on executor: (any TaskExecutor)?, _ body: @escaping @Sendable (BackgroundTask) async -> Void) -> BackgroundTask {
         entries.withLock { entries in
             entries.nextID += 1
-            let handle = BackgroundTask(id: entries.nextID, token: token, name: name)
+            let handle = BackgroundTask(id: entries.nextID, token: token, name: name, cancelID: id)
             // Detached: a task must not inherit the lock scope of the handler that started it.
             let task = Task.detached(executorPreference: executor) { await body(handle) }
             entries.running[handle.id] = Entry(handle: handle, task: task, cancelOnDisconnect: cancelOnDisconnect)
@@ -85,6 +105,13 @@ final class TaskRegistry: Sendable {
             entries.running.values
                 .filter { $0.handle.token == token && (!onlyOnDisconnect || $0.cancelOnDisconnect) }
                 .map(\.task)
+        }
+        for task in tasks { task.cancel() }
+    }
+
+    func cancel(token: Token, id: String) {
+        let tasks = entries.withLock { entries in
+            entries.running.values.filter { $0.handle.token == token && $0.handle.cancelID == id }.map(\.task)
         }
         for task in tasks { task.cancel() }
     }

@@ -51,9 +51,12 @@ public final class EventScope: Sendable {
         withUnsafeCurrentTask { $0?.hashValue }
     }
 
+    /// Whether the scope still holds the tab's lock.
+    var isOpen: Bool { work.withLock { $0.open } }
+
     /// Whether the calling task already holds this tab's lock through this scope.
     var heldByCurrentTask: Bool {
-        work.withLock { $0.open } && owner == EventScope.currentTaskID()
+        isOpen && owner == EventScope.currentTaskID()
     }
 
     // MARK: Chaining

@@ -10,6 +10,11 @@ public struct EventSpec: Sendable, Hashable {
     /// The state type that handles the event, so a page can list the states it sends events
     /// to; `nil` for an event known only by name.
     public let stateType: (any LiveState.Type)?
+    /// For a background task: the id it can be cancelled by (``LiveState/cancelTasks(id:)``),
+    /// set with ``cancellable(id:cancelInFlight:)``.
+    public private(set) var cancelID: String?
+    /// Whether starting the task first cancels the tab's running tasks with the same ``cancelID``.
+    public private(set) var cancelInFlight = false
 
     /// An event of `state`; used by the macro's expansion.
     public init<S: LiveState>(_ state: S.Type, _ handler: String, _ payload: [String: JSON] = [:]) {
@@ -27,6 +32,28 @@ public struct EventSpec: Sendable, Hashable {
         self.name = name
         self.payload = payload
         self.stateType = stateType
+    }
+
+    /// This background task, cancellable by `id`: ``LiveState/cancelTasks(id:)`` in a handler
+    /// or ``App/cancelTasks(id:of:)`` stops every task of the tab started with it. With
+    /// `cancelInFlight` (the default) the latest start wins: the tab's running tasks with the
+    /// same id are cancelled before this one starts.
+    ///
+    /// ```swift
+    /// mutating func start() -> EventSpec {
+    ///     running = true
+    ///     return Self.event.count.cancellable(id: "count")
+    /// }
+    /// mutating func cancel() { cancelTasks(id: "count") }
+    /// ```
+    ///
+    /// It applies where Swift starts the event (a handler's return value, ``LiveState/emit(_:)``,
+    /// ``App/send(_:to:)``); the browser sends names and payloads only.
+    public func cancellable(id: String, cancelInFlight: Bool = true) -> EventSpec {
+        var event = self
+        event.cancelID = id
+        event.cancelInFlight = cancelInFlight
+        return event
     }
 
     /// Two events are equal when they name the same handler with the same payload; the name

@@ -7,8 +7,9 @@
 public struct Handler<S: LiveState>: Sendable {
     /// The part of a normal handler that runs under the lock.
     public typealias Run = @Sendable (inout S, EventScope) async throws -> Void
-    /// A background task's body; it gets a snapshot of the state, which it cannot change.
-    public typealias Task = @Sendable (S) async throws -> Void
+    /// A background task's body; it gets a snapshot of the state, which it cannot change, and
+    /// the ``BackgroundRun`` that lets it be called.
+    public typealias Task = @Sendable (S, BackgroundRun) async throws -> Void
 
     enum Kind: Sendable {
         case event(@Sendable (Payload) throws -> Run)
@@ -62,7 +63,7 @@ struct AnyHandler: Sendable {
         case .background(let cancelOnDisconnect, let decode):
             kind = .background(cancelOnDisconnect: cancelOnDisconnect) { payload in
                 let task = try decode(payload)
-                return { snapshot in try await task(snapshot[S.self]) }
+                return { snapshot in try await task(snapshot[S.self], BackgroundRun()) }
             }
         }
     }

@@ -19,7 +19,7 @@ extension LiveState {
     /// ```
     public func withState<R>(_ body: (inout Self) async throws -> R) async throws -> R {
         let context = try Self.backgroundContext("withState")
-        let result = try await context.app.locked(context.task.token, kind: .block) { scope in
+        let result = try await context.app.locked(context.task.token, kind: .block, holder: context.task.name) { scope in
             var state = try scope.checkOut(Self.self)
             let result = try await body(&state)
             scope.checkIn(state)
@@ -35,6 +35,56 @@ extension LiveState {
         let result = try await context.app.modifyState(context.task.token, body)
         await context.pace.yieldIfDue()
         return result
+    }
+
+    /// Runs `body`, then the `cleanup` lock block however `body` ended: returned, threw, or the
+    /// task was cancelled (also by its tab disconnecting). Reflex's `try: … finally: async with self: …`.
+    ///
+    /// The clean-up block sees the latest state under the tab's lock, and its changes are
+    /// committed and sent like any block's, so a Stop, a cancel or a failure always leaves the
+    /// tab consistent. Put it first in the task: code before it is not covered. `body`'s error is
+    /// rethrown afterwards; an error of the clean-up block itself is reported to the tab.
+    ///
+    /// ```swift
+    /// try await withCleanup {
+    ///     while true {
+    ///         try await withState { s in s.counter += 1 }
+    ///         try await sleep(for: .milliseconds(500))
+    ///     }
+    /// } cleanup: { s in
+    ///     s.running = false
+    /// }
+    /// ```
+    public func withCleanup<R>(
+        _ body: () async throws -> R,
+        cleanup: @escaping @Sendable (inout Self) async throws -> Void
+    ) async throws -> R {
+        let context = try Self.backgroundContext("withCleanup")
+        let outcome: Result<R, any Error>
+        do {
+            outcome = .success(try await body())
+        } catch {
+            outcome = .failure(error)
+        }
+        // A cancelled task opens no lock block, so the clean-up runs in a task of its own,
+        // which is not cancelled; it inherits this task's context, so it is this task's block.
+        let cleaned = await Task { try await self.withState(cleanup) }.result
+        if case .failure(let error) = cleaned {
+            guard case .failure = outcome else { throw error }
+            context.app.report(context.task.token, event: context.task.name, error)
+        }
+        return try outcome.get()
+    }
+
+    /// Cancels this tab's background tasks started with ``EventSpec/cancellable(id:cancelInFlight:)``
+    /// and this `id`, in a handler or a background task. A task that was chained before this
+    /// event ran is already registered, so a Cancel right after a Start always finds it.
+    public func cancelTasks(id: String) {
+        if let scope = EventScope.current {
+            scope.app.cancelTasks(id: id, of: scope.token)
+        } else if let context = BackgroundContext.current {
+            context.app.cancelTasks(id: id, of: context.task.token)
+        }
     }
 
     /// Waits on the app's clock: real time when served, a test clock under test.
@@ -76,14 +126,16 @@ extension LiveState {
         }
     }
 
-    /// Another state of the same tab (Reflex's `get_state`). Under the lock it is current;
-    /// in a background task outside a block it is a snapshot that may be stale.
-    public func getState<S: LiveState>(_ type: S.Type) async throws -> S {
+    /// Another state of the same tab (Reflex's `get_state`), to read: its vars cannot be assigned
+    /// (a compile error, where a copy would silently drop the change); change it with
+    /// ``modifyState(_:_:)``. Under the lock it is current; in a background task outside a block
+    /// it is a snapshot that may be stale.
+    public func getState<S: LiveState>(_ type: S.Type) async throws -> ReadOnly<S> {
         if let scope = EventScope.current, scope.heldByCurrentTask {
-            return try scope.read(S.self)
+            return ReadOnly(try scope.read(S.self))
         }
         if let context = BackgroundContext.current {
-            return try await context.app.snapshot(context.task.token)[S.self]
+            return ReadOnly(try await context.app.snapshot(context.task.token)[S.self])
         }
         throw ImmutableStateError(message: "getState(_:) reaches the tab's states from a handler or a background task")
     }
@@ -112,5 +164,19 @@ extension LiveState {
         if let scope = EventScope.current { return scope.app.router(scope.token) }
         if let context = BackgroundContext.current { return context.app.router(context.task.token) }
         preconditionFailure("router is available inside handlers and background tasks only")
+    }
+}
+
+/// A state to read but not to change: what ``LiveState/getState(_:)`` returns. Its vars read
+/// like the state's own (`other.count`); assigning one does not compile.
+@dynamicMemberLookup
+public struct ReadOnly<S: LiveState>: Sendable {
+    private let state: S
+
+    init(_ state: S) { self.state = state }
+
+    /// A var or computed property of the state.
+    public subscript<V>(dynamicMember path: KeyPath<S, V>) -> V {
+        state[keyPath: path]
     }
 }

@@ -22,6 +22,8 @@ public final class App: Sendable {
     public let maxQueuedEvents: Int
     /// The app's logger.
     public let logger: Logger
+    /// A tab lock held longer than this is logged as a warning while it is still held.
+    public var slowLockWarning: Duration { lockWatch.threshold }
 
     private struct Connection {
         let sink: any UpdateSink
@@ -38,6 +40,7 @@ public final class App: Sendable {
     private let idleWaiters = Mutex<[Token: [CheckedContinuation<Void, Never>]]>([:])
     private let closing = Mutex(false)
     let tasks = TaskRegistry()
+    private let lockWatch: LockWatch
 
     /// The pages a server serves for this app.
     public let pages: [Page]
@@ -50,12 +53,15 @@ public final class App: Sendable {
     ///   - manager: Where states live; in this process's memory by default.
     ///   - clock: The clock background tasks sleep on.
     ///   - maxQueuedEvents: Events a tab may have waiting (default 1000); more are refused with an error.
+    ///   - slowLockWarning: Log a warning, naming the tab and the event or task, while a tab's
+    ///     lock has been held longer than this (default one second).
     public init(
         pages: [Page] = [],
         states: [any LiveState.Type] = [],
         manager: any StateManager = MemoryStateManager(),
         clock: any Clock<Duration> = ContinuousClock(),
         maxQueuedEvents: Int = 1000,
+        slowLockWarning: Duration = .seconds(1),
         logger: Logger = Logger(label: "rill")
     ) {
         self.pages = pages
@@ -64,6 +70,7 @@ public final class App: Sendable {
         self.clock = clock
         self.maxQueuedEvents = maxQueuedEvents
         self.logger = logger
+        self.lockWatch = LockWatch(threshold: slowLockWarning, logger: logger)
         manager.relay?.bind { [weak self] token, update in
             self?.deliverHere(token, update)
         }
@@ -208,7 +215,9 @@ public final class App: Sendable {
             case .event(let decode):
                 try enqueue(token, QueuedEvent(name: event.name, run: try decode(payload)))
             case .background(let cancelOnDisconnect, let decode):
-                start(token, name: event.name, cancelOnDisconnect: cancelOnDisconnect, try decode(payload))
+                let body = try decode(payload)
+                if event.cancelInFlight, let id = event.cancelID { tasks.cancel(token: token, id: id) }
+                start(token, name: event.name, id: event.cancelID, cancelOnDisconnect: cancelOnDisconnect, body)
             }
         } catch {
             report(token, event: event.name, error)
@@ -234,7 +243,7 @@ public final class App: Sendable {
     private func drain(_ token: Token) async {
         while let event = queues.withLock({ $0[token]?.first }) {
             do {
-                try await locked(token) { scope in try await event.run(scope) }
+                try await locked(token, holder: event.name) { scope in try await event.run(scope) }
             } catch {
                 report(token, event: event.name, error)
             }
@@ -253,11 +262,18 @@ public final class App: Sendable {
     /// Holds the tab's lock around `body`: commits what it changed, sends the delta, then runs
     /// the events it chained; or, if it throws, discards everything (and takes back updates it
     /// pushed).
-    func locked<R>(_ token: Token, kind: EventScope.Kind = .handler, _ body: (EventScope) async throws -> R) async throws -> R {
-        if let current = EventScope.current, current.token == token, current.heldByCurrentTask {
+    ///
+    /// A task that inherited an open scope of the same tab — the holder itself, an `async let`
+    /// or task-group child, or a `Task {}` started inside it — gets ``NestedLockError`` at once:
+    /// the lock is free only when that scope ends, and it may be waiting for this very task.
+    /// `holder` names the event or task for the slow-lock warning.
+    func locked<R>(_ token: Token, kind: EventScope.Kind = .handler, holder: String, _ body: (EventScope) async throws -> R) async throws -> R {
+        if let current = EventScope.current, current.token == token, current.isOpen {
             throw NestedLockError(token: token)
         }
         let lease = try await manager.acquire(token, registry: registry)
+        let watched = lockWatch.begin(token, holder: holder)
+        defer { lockWatch.end(watched) }
         let scope = EventScope(app: self, state: lease.state, kind: kind)
         do {
             // A task cancelled while it waited runs no block, even when the lock was handed to it.
@@ -292,7 +308,8 @@ public final class App: Sendable {
     /// }
     /// ```
     public func modifyState<R>(_ token: Token, _ body: (inout TabState) async throws -> R) async throws -> R {
-        try await locked(token, kind: .block) { scope in
+        let holder = BackgroundContext.current?.task.name ?? "modifyState"
+        return try await locked(token, kind: .block, holder: holder) { scope in
             var tab = try scope.checkOutTab()
             let result = try await body(&tab)
             scope.checkInTab(tab)
@@ -321,8 +338,14 @@ public final class App: Sendable {
         tasks.cancel(token: token, onlyOnDisconnect: false)
     }
 
-    private func start(_ token: Token, name: String, cancelOnDisconnect: Bool, _ body: @escaping @Sendable (TabState) async throws -> Void) {
-        _ = tasks.start(token: token, name: name, cancelOnDisconnect: cancelOnDisconnect, on: executor(token)) { handle in
+    /// Cancels the tab's background tasks started with ``EventSpec/cancellable(id:cancelInFlight:)``
+    /// and this `id`; from a handler, ``LiveState/cancelTasks(id:)`` does the same for its tab.
+    public func cancelTasks(id: String, of token: Token) {
+        tasks.cancel(token: token, id: id)
+    }
+
+    private func start(_ token: Token, name: String, id: String?, cancelOnDisconnect: Bool, _ body: @escaping @Sendable (TabState) async throws -> Void) {
+        _ = tasks.start(token: token, name: name, id: id, cancelOnDisconnect: cancelOnDisconnect, on: executor(token)) { handle in
             do {
                 let snapshot = try await self.manager.snapshot(token, registry: self.registry)
                 try await BackgroundContext.$current.withValue(BackgroundContext(app: self, task: handle)) {

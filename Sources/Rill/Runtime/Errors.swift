@@ -36,14 +36,15 @@ public struct ImmutableStateError: Error, CustomStringConvertible, Sendable {
     public var description: String { message }
 }
 
-/// A lock block was opened for a tab whose lock this task already holds; it would wait for
-/// itself forever. Change the state inside the block that is already open.
+/// A lock block was opened for a tab whose lock is held by this task, or by the block this task
+/// was started in (an `async let`, a task-group child, a `Task {}`); it would wait for that block,
+/// which may be waiting for it, forever. Change the state inside the block that is already open.
 public struct NestedLockError: Error, CustomStringConvertible, Sendable {
     /// The tab.
     public let token: Token
 
     public var description: String {
-        "a lock block for tab \(token) is already open in this task; change the state inside the open block instead of opening another"
+        "a lock block for tab \(token) is already open in this task or in the block that started it; change the state inside the open block, or to change it after the block, chain an event or use Task.detached"
     }
 }
 

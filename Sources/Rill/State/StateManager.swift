@@ -1,6 +1,5 @@
 // Where tabs' states live and how a tab's lock is taken: the protocol and the in-memory default.
 
-import Logging
 import Synchronization
 
 /// Stores each tab's ``TabState`` and guards it with a per-tab exclusive lock.
@@ -65,8 +64,7 @@ extension StateLease {
 
 /// Keeps states in this process's memory: the embedded default.
 ///
-/// A state not used for ``expiry`` is dropped (never while its lock is held), and a lock held
-/// longer than ``slowLockWarning`` is logged as a warning when it is released.
+/// A state not used for ``expiry`` is dropped (never while its lock is held).
 public final class MemoryStateManager: StateManager {
     private struct Stored {
         var states: [String: any LiveState]
@@ -76,34 +74,26 @@ public final class MemoryStateManager: StateManager {
 
     /// How long an unused tab's state is kept.
     public let expiry: Duration
-    /// A lock held longer than this is logged.
-    public let slowLockWarning: Duration
     private let now: @Sendable () -> ContinuousClock.Instant
-    private let logger: Logger
     private let lock = KeyedLock<Token>()
     private let stored = Mutex<(tabs: [Token: Stored], lastSweep: ContinuousClock.Instant?)>(([:], nil))
 
     /// Creates an empty manager.
     /// - Parameters:
     ///   - expiry: How long an unused tab's state is kept (default one hour).
-    ///   - slowLockWarning: Log a warning when a lock was held longer (default one second).
     ///   - now: The time source; tests pass their own.
     public init(
         expiry: Duration = .seconds(3600),
-        slowLockWarning: Duration = .seconds(1),
-        logger: Logger = Logger(label: "rill.state"),
         now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
     ) {
         self.expiry = expiry
-        self.slowLockWarning = slowLockWarning
-        self.logger = logger
         self.now = now
     }
 
     public func acquire(_ token: Token, registry: StateRegistry) async throws -> any StateLease {
         sweepIfDue()
         try await lock.lock(token)
-        return Lease(manager: self, state: load(token, registry), acquired: now())
+        return Lease(manager: self, state: load(token, registry))
     }
 
     public func snapshot(_ token: Token, registry: StateRegistry) async throws -> TabState {
@@ -147,13 +137,11 @@ public final class MemoryStateManager: StateManager {
     private final class Lease: StateLease {
         let manager: MemoryStateManager
         let state: TabState
-        let acquired: ContinuousClock.Instant
         private let released = Atomic(false)
 
-        init(manager: MemoryStateManager, state: TabState, acquired: ContinuousClock.Instant) {
+        init(manager: MemoryStateManager, state: TabState) {
             self.manager = manager
             self.state = state
-            self.acquired = acquired
         }
 
         func commit(_ state: TabState, relaying update: StateUpdate?) async throws {
@@ -165,10 +153,6 @@ public final class MemoryStateManager: StateManager {
 
         func release() async {
             guard !released.exchange(true, ordering: .relaxed) else { return }
-            let held = manager.now() - acquired
-            if held > manager.slowLockWarning {
-                manager.logger.warning("lock held too long", metadata: ["token": "\(state.token)", "held": "\(held)"])
-            }
             manager.lock.unlock(state.token)
         }
     }

@@ -83,14 +83,14 @@ struct CounterState {
     }
 
     @Background
-    private func bump(_ times: Int) async throws {
+    private func bump(_: BackgroundRun, _ times: Int) async throws {
         for _ in 0..<times {
             try await withState { $0.count += 1 }
         }
     }
 
     @Background
-    private func ticker() async throws {
+    private func ticker(_: BackgroundRun) async throws {
         while true {
             try await withState { $0.count += 1 }
             try await sleep(for: .seconds(1))
@@ -98,7 +98,7 @@ struct CounterState {
     }
 
     @Background(cancelOnDisconnect: true)
-    private func watcher() async throws {
+    private func watcher(_: BackgroundRun) async throws {
         while true {
             try await sleep(for: .seconds(1))
             try await withState { $0.count += 1 }
@@ -133,7 +133,7 @@ struct FailState {
     }
 
     @Background
-    private func failingBlock() async throws {
+    private func failingBlock(_: BackgroundRun) async throws {
         try await withState { s in
             s.value = 42
             throw Boom()
@@ -141,7 +141,7 @@ struct FailState {
     }
 
     @Background
-    private func nestedBlock() async throws {
+    private func nestedBlock(_: BackgroundRun) async throws {
         try await withState { s in
             s.value = 1
             try await withState { $0.other = 1 }
@@ -149,7 +149,7 @@ struct FailState {
     }
 
     @Background
-    private func halfBlock() async throws {
+    private func halfBlock(_: BackgroundRun) async throws {
         try await withState { s in
             s.value = 1
             try await sleep(for: .seconds(5))
@@ -158,7 +158,7 @@ struct FailState {
     }
 
     @Background
-    private func mutateOutside() async throws {
+    private func mutateOutside(_: BackgroundRun) async throws {
         try await modifyState(CounterState.self) { $0.count = 1 }
     }
 }
