@@ -30,13 +30,6 @@ extension DeclModifierListSyntax {
     var isStatic: Bool { contains(.static) || contains(.class) }
 
     var isPrivate: Bool { contains(.private) || contains(.fileprivate) }
-
-    var accessModifier: DeclModifierSyntax? {
-        let accessKeywords: [Keyword] = [.public, .package, .internal, .fileprivate, .private, .open]
-        return first { modifier in
-            accessKeywords.contains { modifier.name.tokenKind == .keyword($0) } && modifier.detail == nil
-        }
-    }
 }
 
 extension PatternBindingSyntax {

@@ -8,7 +8,6 @@ enum RillDiagnostic: DiagnosticMessage {
     case constant(String)
     case backgroundNotAsync(String)
     case backgroundMutating(String)
-    case backgroundNotPrivate(String)
     case backgroundWithoutRun(String)
     case backgroundRunNamed(String)
     case computedNeedsTypeAndGetter(String)
@@ -30,8 +29,6 @@ enum RillDiagnostic: DiagnosticMessage {
             "background task '\(name)' must be 'async'"
         case .backgroundMutating(let name):
             "background task '\(name)' cannot be 'mutating': it changes state only inside 'withState { … }' blocks"
-        case .backgroundNotPrivate(let name):
-            "mark background task '\(name)' 'private': it is started by returning or emitting Self.event.\(name), never called directly"
         case .backgroundWithoutRun(let name):
             "background task '\(name)' must take '_: BackgroundRun' first: only Rill has one, so only its event can start the task"
         case .backgroundRunNamed(let name):
@@ -65,7 +62,6 @@ enum RillDiagnostic: DiagnosticMessage {
             case .constant: "constant"
             case .backgroundNotAsync: "backgroundNotAsync"
             case .backgroundMutating: "backgroundMutating"
-            case .backgroundNotPrivate: "backgroundNotPrivate"
             case .backgroundWithoutRun: "backgroundWithoutRun"
             case .backgroundRunNamed: "backgroundRunNamed"
             case .computedNeedsTypeAndGetter: "computedNeedsTypeAndGetter"
@@ -87,7 +83,6 @@ struct RillFixIt: FixItMessage {
     var fixItID: MessageID { MessageID(domain: "RillMacros", id: message) }
 
     static let useVar = RillFixIt(message: "replace 'let' with 'var'")
-    static let makePrivate = RillFixIt(message: "mark it 'private'")
     static let addRun = RillFixIt(message: "insert '_: BackgroundRun' as the first parameter")
     static let unnameRun = RillFixIt(message: "write '_: BackgroundRun'")
 }

@@ -90,14 +90,14 @@ private struct StateSource {
         "\(raw: access)static var event: Events.Type { Events.self }"
     }
 
-    /// A mutating background task gets no handler: @Background already reports it, and calling it
-    /// on the immutable state would only add a confusing second error.
+    /// A mutating background task, or one without its `_: BackgroundRun`, gets no handler:
+    /// @Background already reports it, and calling it would only add a confusing second error.
     private func handler(for event: StateModel.Event) -> String? {
         switch event {
         case .setter(let property):
             return ".setter(\\.\(property))"
         case .handler(let handler):
-            if handler.background != nil, handler.isMutating { return nil }
+            if handler.background != nil, handler.isMutating || !handler.hasRun { return nil }
             let decoding = handler.parameters.map { parameter in
                 let fallback = parameter.defaultValue.map { ", default: \($0)" } ?? ""
                 return "let \(parameter.localName) = try payload.decode(\(parameter.type).self, \"\(parameter.field)\"\(fallback))"

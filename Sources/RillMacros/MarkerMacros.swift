@@ -55,18 +55,6 @@ public struct BackgroundMacro: PeerMacro {
         if let mutating = function.modifiers.first(where: { $0.name.tokenKind == .keyword(.mutating) }) {
             context.diagnose(Diagnostic(node: mutating, message: RillDiagnostic.backgroundMutating(name)))
         }
-        if !function.modifiers.isPrivate {
-            context.diagnose(
-                Diagnostic(
-                    node: function.name,
-                    message: RillDiagnostic.backgroundNotPrivate(name),
-                    fixIt: FixIt(
-                        message: RillFixIt.makePrivate,
-                        changes: [.replace(oldNode: Syntax(function), newNode: Syntax(function.madePrivate))]
-                    )
-                )
-            )
-        }
         if !function.isAsync {
             context.diagnose(Diagnostic(node: function.name, message: RillDiagnostic.backgroundNotAsync(name)))
         }
@@ -110,34 +98,5 @@ public struct BackgroundMacro: PeerMacro {
                 )
             )
         )
-    }
-}
-
-extension FunctionDeclSyntax {
-    /// Swaps an existing access level for `private`, or puts `private` first while keeping the line's indentation.
-    fileprivate var madePrivate: FunctionDeclSyntax {
-        let keyword = TokenSyntax.keyword(.private)
-        if let access = modifiers.accessModifier, let index = modifiers.index(of: access) {
-            var result = self
-            result.modifiers[index].name = keyword.with(\.leadingTrivia, access.name.leadingTrivia)
-                .with(\.trailingTrivia, access.name.trailingTrivia)
-            return result
-        }
-        var result = self
-        if let first = modifiers.first, let index = modifiers.index(of: first) {
-            let trivia = first.leadingTrivia
-            result.modifiers[index] = first.with(\.leadingTrivia, [])
-            result.modifiers.insert(
-                DeclModifierSyntax(name: keyword.with(\.leadingTrivia, trivia).with(\.trailingTrivia, .space)),
-                at: result.modifiers.startIndex
-            )
-        } else {
-            let trivia = funcKeyword.leadingTrivia
-            result.funcKeyword = funcKeyword.with(\.leadingTrivia, [])
-            result.modifiers = [
-                DeclModifierSyntax(name: keyword.with(\.leadingTrivia, trivia).with(\.trailingTrivia, .space))
-            ]
-        }
-        return result
     }
 }

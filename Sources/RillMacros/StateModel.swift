@@ -45,6 +45,8 @@ struct StateModel {
         /// The `cancelOnDisconnect:` expression of a background task; `nil` for an ordinary event.
         let background: String?
         let isMutating: Bool
+        /// A background task's unnamed `BackgroundRun` first parameter is there.
+        let hasRun: Bool
         let isAsync: Bool
         let isThrowing: Bool
         let returnsValue: Bool
@@ -191,9 +193,9 @@ private struct StateReader<Context: MacroExpansionContext> {
         var parameters: [StateModel.Parameter] = []
         var isUsable = true
         var payloadParameters = Array(function.signature.parameterClause.parameters)
-        if background != nil {
-            // @Background reports a task without its unnamed BackgroundRun first.
-            guard payloadParameters.first?.isUnnamedBackgroundRun == true else { return }
+        var hasRun = false
+        if background != nil, let first = payloadParameters.first, first.isBackgroundRun {
+            hasRun = first.isUnnamedBackgroundRun
             payloadParameters.removeFirst()
         }
         for parameter in payloadParameters {
@@ -233,6 +235,7 @@ private struct StateReader<Context: MacroExpansionContext> {
             parameters: parameters,
             background: cancelOnDisconnect,
             isMutating: isMutating,
+            hasRun: hasRun,
             isAsync: function.isAsync,
             isThrowing: function.isThrowing,
             returnsValue: function.returnsValue

@@ -125,12 +125,12 @@ struct DiagnosticTests {
             """
             @LiveState
             struct JobState {
-                @Background private func run() throws {}
+                @Background private func run(_: BackgroundRun) throws {}
             }
             """,
             expandedSource: """
             struct JobState {
-                private func run() throws {}
+                private func run(_: BackgroundRun) throws {}
 
                 static let stateInfo = StateInfo<JobState>(
                     name: "job_state",
@@ -138,7 +138,7 @@ struct DiagnosticTests {
                     vars: [],
                     handlers: [
                         "run": .background(cancelOnDisconnect: false) { (payload: Payload) in
-                            return { (state: JobState) in try state.run() }
+                            return { (state: JobState, run: BackgroundRun) in try state.run(run) }
                         },
                     ]
                 )
@@ -165,12 +165,12 @@ struct DiagnosticTests {
             @LiveState
             struct JobState {
                 @Background
-                private mutating func run() async {}
+                private mutating func run(_: BackgroundRun) async {}
             }
             """,
             expandedSource: """
             struct JobState {
-                private mutating func run() async {}
+                private mutating func run(_: BackgroundRun) async {}
 
                 static let stateInfo = StateInfo<JobState>(
                     name: "job_state",
@@ -199,163 +199,29 @@ struct DiagnosticTests {
         )
     }
 
-    @Test("a background task that is not private, with a fix-it inserting 'private'")
-    func backgroundNotPrivate() {
-        assertRillExpansion(
-            """
-            @LiveState
-            struct JobState {
-                @Background
-                func run() async {}
-            }
-            """,
-            expandedSource: """
-            struct JobState {
-                func run() async {}
-
-                static let stateInfo = StateInfo<JobState>(
-                    name: "job_state",
-                    parent: nil,
-                    vars: [],
-                    handlers: [
-                        "run": .background(cancelOnDisconnect: false) { (payload: Payload) in
-                            return { (state: JobState) in await state.run() }
-                        },
-                    ]
-                )
-
-                enum Events {
-                    static let run = EventSpec(JobState.self, "run")
-                }
-
-                static var event: Events.Type { Events.self }
-            }
-
-            extension JobState: LiveState {}
-            """,
-            diagnostics: [
-                DiagnosticSpec(
-                    message:
-                        "mark background task 'run' 'private': it is started by returning or emitting Self.event.run, never called directly",
-                    line: 4,
-                    column: 10,
-                    fixIts: [FixItSpec(message: "mark it 'private'")]
-                )
-            ],
-            fixedSource: """
-            @LiveState
-            struct JobState {
-                @Background
-                private func run() async {}
-            }
-            """
-        )
-    }
-
-    @Test("the 'private' fix-it replaces a wider access level and keeps other modifiers")
-    func backgroundPublicFixIt() {
-        assertRillExpansion(
-            """
-            @LiveState
-            struct JobState {
-                @Background public nonisolated func run() async {}
-                @Background nonisolated func walk() async {}
-            }
-            """,
-            expandedSource: """
-            struct JobState {
-                public nonisolated func run() async {}
-                nonisolated func walk() async {}
-
-                static let stateInfo = StateInfo<JobState>(
-                    name: "job_state",
-                    parent: nil,
-                    vars: [],
-                    handlers: [
-                        "run": .background(cancelOnDisconnect: false) { (payload: Payload) in
-                            return { (state: JobState) in await state.run() }
-                        },
-                        "walk": .background(cancelOnDisconnect: false) { (payload: Payload) in
-                            return { (state: JobState) in await state.walk() }
-                        },
-                    ]
-                )
-
-                enum Events {
-                    static let run = EventSpec(JobState.self, "run")
-                    static let walk = EventSpec(JobState.self, "walk")
-                }
-
-                static var event: Events.Type { Events.self }
-            }
-
-            extension JobState: LiveState {}
-            """,
-            diagnostics: [
-                DiagnosticSpec(
-                    message:
-                        "mark background task 'run' 'private': it is started by returning or emitting Self.event.run, never called directly",
-                    line: 3,
-                    column: 41,
-                    fixIts: [FixItSpec(message: "mark it 'private'")]
-                ),
-                DiagnosticSpec(
-                    message:
-                        "mark background task 'walk' 'private': it is started by returning or emitting Self.event.walk, never called directly",
-                    line: 4,
-                    column: 34,
-                    fixIts: [FixItSpec(message: "mark it 'private'")]
-                ),
-            ],
-            fixedSource: """
-            @LiveState
-            struct JobState {
-                @Background private nonisolated func run() async {}
-                @Background private nonisolated func walk() async {}
-            }
-            """
-        )
-    }
-
-    @Test("a direct call of a background task, bare or through self")
-    func backgroundCalledDirectly() {
+    @Test("a background task without its BackgroundRun, with a fix-it inserting it")
+    func backgroundWithoutRun() {
         assertRillExpansion(
             """
             @LiveState
             struct FeedState {
                 @Background
-                private func refresh() async {}
-                mutating func reload() async {
-                    await refresh()
-                    await self.refresh()
-                }
+                private func refresh(every seconds: Int) async {}
             }
             """,
             expandedSource: """
             struct FeedState {
-                private func refresh() async {}
-                mutating func reload() async {
-                    await refresh()
-                    await self.refresh()
-                }
+                private func refresh(every seconds: Int) async {}
 
                 static let stateInfo = StateInfo<FeedState>(
                     name: "feed_state",
                     parent: nil,
                     vars: [],
-                    handlers: [
-                        "refresh": .background(cancelOnDisconnect: false) { (payload: Payload) in
-                            return { (state: FeedState) in await state.refresh() }
-                        },
-                        "reload": .event { (payload: Payload) in
-                            return { (state: inout FeedState, scope: EventScope) in await state.reload() }
-                        },
-                    ]
+                    handlers: [:]
                 )
 
                 enum Events {
-                    static let refresh = EventSpec(FeedState.self, "refresh")
-                    static let reload = EventSpec(FeedState.self, "reload")
+                    static let refresh = EventRef<Int>(FeedState.self, "refresh", field: "every")
                 }
 
                 static var event: Events.Type { Events.self }
@@ -365,16 +231,69 @@ struct DiagnosticTests {
             """,
             diagnostics: [
                 DiagnosticSpec(
-                    message: "background task 'refresh' cannot be called directly; return or emit Self.event.refresh instead",
-                    line: 6,
-                    column: 15
-                ),
+                    message:
+                        "background task 'refresh' must take '_: BackgroundRun' first: only Rill has one, so only its event can start the task",
+                    line: 4,
+                    column: 25,
+                    fixIts: [FixItSpec(message: "insert '_: BackgroundRun' as the first parameter")]
+                )
+            ],
+            fixedSource: """
+            @LiveState
+            struct FeedState {
+                @Background
+                private func refresh(_: BackgroundRun, every seconds: Int) async {}
+            }
+            """
+        )
+    }
+
+    @Test("a named BackgroundRun, which could be passed on, with a fix-it unnaming it")
+    func backgroundRunNamed() {
+        assertRillExpansion(
+            """
+            @LiveState
+            struct FeedState {
+                @Background
+                private func refresh(_ run: BackgroundRun) async {}
+            }
+            """,
+            expandedSource: """
+            struct FeedState {
+                private func refresh(_ run: BackgroundRun) async {}
+
+                static let stateInfo = StateInfo<FeedState>(
+                    name: "feed_state",
+                    parent: nil,
+                    vars: [],
+                    handlers: [:]
+                )
+
+                enum Events {
+                    static let refresh = EventSpec(FeedState.self, "refresh")
+                }
+
+                static var event: Events.Type { Events.self }
+            }
+
+            extension FeedState: LiveState {}
+            """,
+            diagnostics: [
                 DiagnosticSpec(
-                    message: "background task 'refresh' cannot be called directly; return or emit Self.event.refresh instead",
-                    line: 7,
-                    column: 15
-                ),
-            ]
+                    message:
+                        "leave the BackgroundRun parameter of 'refresh' unnamed ('_: BackgroundRun'): a named one could be passed on to call a task directly",
+                    line: 4,
+                    column: 26,
+                    fixIts: [FixItSpec(message: "write '_: BackgroundRun'")]
+                )
+            ],
+            fixedSource: """
+            @LiveState
+            struct FeedState {
+                @Background
+                private func refresh(_: BackgroundRun) async {}
+            }
+            """
         )
     }
 

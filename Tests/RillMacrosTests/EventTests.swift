@@ -134,15 +134,15 @@ struct EventTests {
             @LiveState
             struct PollState {
                 @Background(cancelOnDisconnect: true)
-                private func poll(every seconds: Double) async {}
+                private func poll(_: BackgroundRun, every seconds: Double) async {}
                 @Background
-                fileprivate func fetch() async throws -> Int { 0 }
+                fileprivate func fetch(_: BackgroundRun) async throws -> Int { 0 }
             }
             """#,
             expandedSource: #"""
             struct PollState {
-                private func poll(every seconds: Double) async {}
-                fileprivate func fetch() async throws -> Int { 0 }
+                private func poll(_: BackgroundRun, every seconds: Double) async {}
+                fileprivate func fetch(_: BackgroundRun) async throws -> Int { 0 }
 
                 static let stateInfo = StateInfo<PollState>(
                     name: "poll_state",
@@ -151,10 +151,10 @@ struct EventTests {
                     handlers: [
                         "poll": .background(cancelOnDisconnect: true) { (payload: Payload) in
                             let seconds = try payload.decode(Double.self, "every")
-                            return { (state: PollState) in await state.poll(every: seconds) }
+                            return { (state: PollState, run: BackgroundRun) in await state.poll(run, every: seconds) }
                         },
                         "fetch": .background(cancelOnDisconnect: false) { (payload: Payload) in
-                            return { (state: PollState) in _ = try await state.fetch() }
+                            return { (state: PollState, run: BackgroundRun) in _ = try await state.fetch(run) }
                         },
                     ]
                 )

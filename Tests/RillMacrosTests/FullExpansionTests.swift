@@ -19,7 +19,7 @@ struct FullExpansionTests {
                 @Computed var label: String { running ? "Stop" : "Start" }
 
                 @Background
-                private func myTask() async throws {
+                private func myTask(_: BackgroundRun) async throws {
                 }
 
                 mutating func toggleRunning() -> EventSpec? { running.toggle(); return running ? Self.event.myTask : nil }
@@ -39,7 +39,7 @@ struct FullExpansionTests {
                 var running = false
                 var nTasks = 0
                 var label: String { running ? "Stop" : "Start" }
-                private func myTask() async throws {
+                private func myTask(_: BackgroundRun) async throws {
                 }
 
                 mutating func toggleRunning() -> EventSpec? { running.toggle(); return running ? Self.event.myTask : nil }
@@ -71,7 +71,7 @@ struct FullExpansionTests {
                     ],
                     handlers: [
                         "my_task": .background(cancelOnDisconnect: false) { (payload: Payload) in
-                            return { (state: MyTaskState) in try await state.myTask() }
+                            return { (state: MyTaskState, run: BackgroundRun) in try await state.myTask(run) }
                         },
                         "toggle_running": .event { (payload: Payload) in
                             return { (state: inout MyTaskState, scope: EventScope) in scope.chain(state.toggleRunning()) }

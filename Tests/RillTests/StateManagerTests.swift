@@ -100,22 +100,6 @@ import Testing
         await lease.release()
     }
 
-    @Test func aLockHeldTooLongIsLogged() async throws {
-        let time = ManualTime()
-        let logs = InMemoryLogHandler()
-        let manager = MemoryStateManager(
-            slowLockWarning: .seconds(1), logger: Logger(label: "test") { _ in logs }, now: time.now)
-        let token = Token.random()
-        let quick = try await manager.acquire(token, registry: registry)
-        await quick.release()
-        #expect(logs.entries.isEmpty)
-        let slow = try await manager.acquire(token, registry: registry)
-        time.advance(.seconds(2))
-        await slow.release()
-        #expect(logs.entries.map(\.level) == [.warning])
-        #expect(logs.entries.first?.message == "lock held too long")
-    }
-
     @Test func tokensAreValidated() {
         #expect(Token("short") == nil)
         #expect(Token("has space in it") == nil)

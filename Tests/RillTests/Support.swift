@@ -1,6 +1,7 @@
 // Helpers shared by the runtime tests.
 
 import Foundation
+import Logging
 import Rill
 import RillRedis
 import RillTesting
@@ -8,12 +9,17 @@ import RillTesting
 /// The app under test. Its states live in memory, or in Redis when `RILL_TEST_REDIS_URL` is
 /// set: the test command runs this suite once each way, so the core's behaviour is checked
 /// against both state managers.
-func makeApp(states: [any LiveState.Type], clock: any Clock<Duration> = ContinuousClock()) -> App {
+func makeApp(
+    states: [any LiveState.Type],
+    clock: any Clock<Duration> = ContinuousClock(),
+    slowLockWarning: Duration = .seconds(1),
+    logger: Logger = Logger(label: "rill")
+) -> App {
     guard let url = ProcessInfo.processInfo.environment["RILL_TEST_REDIS_URL"] else {
-        return App(states: states, clock: clock)
+        return App(states: states, clock: clock, slowLockWarning: slowLockWarning, logger: logger)
     }
     do {
-        return App(states: states, manager: try RedisStateManager(url: url), clock: clock)
+        return App(states: states, manager: try RedisStateManager(url: url), clock: clock, slowLockWarning: slowLockWarning, logger: logger)
     } catch {
         fatalError("RILL_TEST_REDIS_URL: \(error)")
     }
