@@ -6,7 +6,7 @@ import NIOPosix
 import Rill
 import RillRedis
 
-/// Picks the state manager: ``RedisStateManager`` when `--redis` or `RILL_REDIS_URL` names a
+/// Picks the state manager: `RedisStateManager` when `--redis` or `RILL_REDIS_URL` names a
 /// Redis server, else the in-memory default.
 public struct StateOptions: ParsableArguments {
     @Option(help: "Keep states in Redis, e.g. redis://127.0.0.1:6379 (env RILL_REDIS_URL); memory when absent.")

@@ -10,7 +10,7 @@ import NIOCore
 import Rill
 import ServiceLifecycle
 
-/// Serves an ``App``'s pages and its WebSocket endpoint over HTTP.
+/// Serves an `App`'s pages and its WebSocket endpoint over HTTP.
 ///
 /// Routes: each page at its path, `GET /_rill/rill.js` and `/_rill/rill.css` (the browser
 /// runtime), `GET /ping` (health), and `GET /_rill/socket` (the WebSocket, see docs/protocol.md).

@@ -4,7 +4,7 @@ import DequeModule
 import Rill
 import Synchronization
 
-/// A tab connected to an ``App`` in-process, for tests: send events for its token, await the
+/// A tab connected to an `App` in-process, for tests: send events for its token, await the
 /// updates a browser would receive, and read its state.
 ///
 /// ```swift
@@ -38,7 +38,7 @@ public final class TestTab: UpdateSink, Sendable {
         self.token = token
     }
 
-    /// Connects a tab and waits for its whole state, returned as ``hydration``.
+    /// Connects a tab and waits for its whole state, returned as `hydration`.
     public static func connect(to app: App, token: Token = .random(), router: RouterData? = nil) async throws -> TestTab {
         let tab = TestTab(app: app, token: token)
         try await app.connect(token, router: router, sink: tab)

@@ -179,6 +179,25 @@ def test_two_tabs_count_independently_and_a_reload_keeps_the_counter(browser, co
     assert browser.execute_script("return window.__rill.token") == token
 
 
+def test_reflex_steps_clear_then_type_a_maximum(browser, counter_app):
+    """Reflex's own background-task test steps: clear() the maximum, type 50, start, and the
+    counter runs past the old maximum of 10 (clear() changes the value without an input event)."""
+    browser.get(counter_app.url())
+    connected(browser)
+    field = browser.find_element(By.CSS_SELECTOR, "input[type=number]")
+    field.clear()
+    field.send_keys("50")
+    field.send_keys(Keys.TAB)
+    wait_for(browser, lambda: browser.execute_script("return window.__rill.state.my_task_state.max_counter") == 50,
+             message="the typed maximum did not reach the state")
+    assert field.get_attribute("value") == "50"
+    button(browser, "Start").click()
+    wait_for(browser, lambda: counter(browser) >= 12, timeout=30, message="counting stopped at the old maximum")
+    button(browser, "Stop").click()
+    wait_for(browser, lambda: browser.find_elements(By.XPATH, "//button[normalize-space()='Start']"))
+    assert browser.execute_script("return window.__rill.state.my_task_state.max_counter") == 50
+
+
 @pytest.fixture
 def low_level_app():
     example = Example("LowLevel")

@@ -231,7 +231,30 @@ def test_number_input_sends_numbers_and_never_half_typed_ones(browser, server):
     buttons(browser)[0].click()  # a later event: once it arrives, anything before it has too
     until(lambda: server.events("my_task_state.toggle_running"), message="toggle_running")
     assert len(server.events("my_task_state.set_max_counter")) == 1
-    assert field.get_attribute("value") == "25"  # leaving the field shows the state again
+    # What the person left stays in the field, marked as not sent; the state keeps its value.
+    assert field.get_attribute("value") == ""
+    assert field.get_attribute("aria-invalid") == "true"
+    assert js(browser, "window.__rill.state.my_task_state.max_counter") == 25
+
+
+def test_values_changed_without_an_input_event_are_committed(browser, server):
+    open_page(browser, server)
+    field = number_input(browser)
+    field.clear()  # WebDriver's clear(): a new value and a blur, no input event
+    field.send_keys("50", Keys.TAB)
+    until(lambda: server.events("my_task_state.set_max_counter"), message="set_max_counter")
+    assert [e["payload"] for e in server.events("my_task_state.set_max_counter")] == [{"value": 50}]
+    assert field.get_attribute("value") == "50"
+
+    open_page(browser, server, "/gallery")
+    name = browser.find_element(By.ID, "name")
+    js(browser, "(arguments[0].value = 'Autofilled', arguments[0].dispatchEvent(new Event('change')))", name)
+    until(lambda: text_of(browser, "#greeting") == "Hello, Autofilled", message="the autofilled name")
+    name.click()
+    name.clear()
+    name.send_keys("Al", Keys.TAB)
+    until(lambda: text_of(browser, "#greeting") == "Hello, Al", message="the retyped name")
+    assert name.get_attribute("value") == "Al"
 
 
 def test_typing_is_not_overwritten_by_state(browser, server):

@@ -329,14 +329,17 @@
   // Guards what a person types against the state catching up late. `dirty`: changed since the
   // last event carrying the value was sent. `sent`: values sent whose echo has not come back yet;
   // while later ones are on their way, an earlier echo is stale (typing "ab" must not flash "a").
+  // `missed`: the state changed while the person was typing and was not written then.
   function trackEdits(el) {
-    const edit = { el, dirty: false, sent: [], controls: [], flushes: new Set() };
+    const edit = { el, dirty: false, missed: false, sent: [], controls: [], flushes: new Set() };
     el.addEventListener("input", () => { edit.dirty = true; });
     el.addEventListener("blur", () => {
       for (const flush of edit.flushes) flush();
       edit.dirty = false;
-      // With nothing on its way, the field shows the state again (a half-typed number is dropped).
-      if (edit.sent.length === 0) for (const binding of edit.controls) binding.refresh();
+      // What the person left in the field stays (a cleared or half-typed number too), unless the
+      // state moved on meanwhile: then, with nothing on its way, the field shows the state.
+      if (edit.missed && edit.sent.length === 0) for (const binding of edit.controls) binding.refresh();
+      edit.missed = false;
     });
     return edit;
   }
@@ -355,7 +358,8 @@
       // A value this field never sent is the server's own word and ends the run of echoes.
       edit.sent.splice(0, echo >= 0 ? echo + 1 : edit.sent.length);
       if (edit.sent.length > 0) return;
-      if (edit.dirty && document.activeElement === el) return; // written on blur
+      if (edit.dirty && document.activeElement === el) { edit.missed = true; return; } // written on blur
+      el.removeAttribute("aria-invalid");
       setProp(el, name, v);
     }, true);
     edit.controls.push(binding);
@@ -544,27 +548,51 @@
     const enterSubmits = domEvent === "submit" && el.tagName === "INPUT";
     let timer = 0;
     let pending = null;
+    let lastSent = null;
+    const sendNow = (message) => {
+      lastSent = message.text;
+      send(message, edit);
+    };
     const flush = () => {
       clearTimeout(timer);
       const message = pending;
       pending = null;
-      if (message) send(message, edit);
+      if (message) sendNow(message);
+    };
+    // A value that does not convert is not sent; the field says so instead of being reverted.
+    const valueMessage = () => {
+      const message = eventMessage(handler, el, scope);
+      if (handler.field) {
+        if (message) el.removeAttribute("aria-invalid");
+        else el.setAttribute("aria-invalid", "true");
+      }
+      return message;
     };
     el.addEventListener(enterSubmits ? "keydown" : domEvent, (event) => {
       if (enterSubmits && (event.key !== "Enter" || event.isComposing)) return;
       if (domEvent === "submit") event.preventDefault();
       // The text typed so far goes out before the submit that relies on it.
       if (enterSubmits && edit) for (const f of edit.flushes) f();
-      const message = eventMessage(handler, el, scope);
+      const message = valueMessage();
       if (debounce) {
         // The latest value wins: a half-typed value cancels the valid one before it.
         pending = message;
         clearTimeout(timer);
         timer = setTimeout(flush, debounce);
       } else if (message) {
-        send(message, edit);
+        sendNow(message);
       }
     });
+    // Autofill, some IMEs and scripted edits change a value without an input event; the change
+    // event that ends the edit commits it, unless that exact value already went out.
+    if (domEvent === "input" && handler.field) {
+      el.addEventListener("change", () => {
+        const message = valueMessage();
+        clearTimeout(timer);
+        pending = null;
+        if (message && message.text !== lastSent) sendNow(message);
+      });
+    }
     if (debounce) {
       if (edit) edit.flushes.add(flush);
       owner.push(() => clearTimeout(timer));
