@@ -20,7 +20,7 @@ extension App {
     /// ```
     /// - Parameters:
     ///   - pages: The pages; their states are registered.
-    ///   - states: More state types, e.g. ones only reached with ``App/modifyState(_:_:)``.
+    ///   - states: More state types, e.g. ones only reached with `app.modifyState(token)`.
     ///   - routes: Plain HTTP routes served beside the pages.
     ///   - arguments: The command line, without the program name.
     public static func serve(

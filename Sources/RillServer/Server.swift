@@ -28,8 +28,12 @@ public struct Server: Sendable {
     public static let socketPath = "/_rill/socket"
 
     /// Creates a server for `app`'s pages; nothing listens until ``run(onListening:)``.
-    /// - Parameter eventLoopGroup: The threads sockets run on; by default a group of
-    ///   ``ServerConfiguration/threads`` threads made for the run, or NIO's shared one.
+    /// - Parameters:
+    ///   - app: The app whose pages and tabs it serves.
+    ///   - routes: Plain HTTP routes served beside the pages.
+    ///   - configuration: Where and how it listens.
+    ///   - eventLoopGroup: The threads sockets run on; by default a group of
+    ///     ``ServerConfiguration/threads`` threads made for the run, or NIO's shared one.
     public init(app: App, routes: [HTTPRoute] = [], configuration: ServerConfiguration = ServerConfiguration(), eventLoopGroup: (any EventLoopGroup)? = nil) {
         self.app = app
         self.routes = routes

@@ -3,7 +3,7 @@
 import Synchronization
 
 /// A manual clock: sleepers wake only when the test calls ``advance(by:)``. Pass it as the
-/// app's clock and background tasks that call ``LiveState/sleep(for:)`` run step by step.
+/// app's clock and background tasks that call `sleep(for:)` run step by step.
 public final class TestClock: Clock, Sendable {
     /// A point on the test clock: the time advanced since it was created.
     public struct Instant: InstantProtocol, Sendable {

@@ -143,3 +143,108 @@ def processes():
     yield start
     for process in started:
         process.kill()
+
+
+class LoggedRill:
+    """A Rill process whose whole output (stdout and stderr, as bytes) is read by a thread and
+    kept, so tests can inspect its log and the pipe never fills up and stalls the server."""
+
+    def __init__(self, name, *args, start_timeout=60):
+        import threading
+        self.name = name
+        self.args = args
+        self.output = bytearray()
+        self.lock = threading.Lock()
+        self.port = None
+        path = BIN / name
+        # The binaries are rebuilt now and then; wait for one to be there rather than fail.
+        deadline = time.monotonic() + 180
+        while not os.access(path, os.X_OK) and time.monotonic() < deadline:
+            time.sleep(1)
+        for attempt in range(5):
+            try:
+                self.process = subprocess.Popen([str(path), "--port", "0", *args],
+                                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                break
+            except OSError:  # ETXTBSY while the linker writes the file
+                if attempt == 4:
+                    raise
+                time.sleep(5)
+        self.pid = self.process.pid
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        deadline = time.monotonic() + start_timeout
+        while time.monotonic() < deadline:
+            match = re.search(rb"url=http://127\.0\.0\.1:(\d+)", self.log())
+            if match:
+                self.port = int(match.group(1))
+                return
+            if self.process.poll() is not None:
+                self.reader.join(timeout=5)
+                break
+            time.sleep(0.02)
+        output = self.log().decode("utf-8", "replace")[-2000:]
+        self.kill()
+        raise RuntimeError(f"{name} {' '.join(args)} did not start (exit {self.process.returncode}):\n{output}")
+
+    def _read(self):
+        fd = self.process.stdout.fileno()
+        while True:
+            try:
+                chunk = os.read(fd, 1 << 16)
+            except OSError:
+                return
+            if not chunk:
+                return
+            with self.lock:
+                self.output += chunk
+
+    def log(self):
+        with self.lock:
+            return bytes(self.output)
+
+    def log_size(self):
+        with self.lock:
+            return len(self.output)
+
+    def alive(self):
+        return self.process.poll() is None
+
+    def rss(self):
+        """Resident memory in bytes (VmRSS); None once the process is gone."""
+        try:
+            with open(f"/proc/{self.pid}/status") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1]) * 1024
+        except OSError:
+            return None
+        return None
+
+    def socket(self, token, resume=False):
+        return Tab(connect(f"ws://127.0.0.1:{self.port}/_rill/socket?token={token}&path=/"
+                           + ("&resume=1" if resume else ""), open_timeout=10))
+
+    def kill(self):
+        if self.process.poll() is None:
+            self.process.kill()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+@pytest.fixture
+def rill():
+    """Starts Rill example binaries with their output kept (`rill("BackgroundTask", "--flag", "v")`);
+    every process started is killed when the test ends."""
+    started = []
+
+    def start(name, *args):
+        process = LoggedRill(name, *args)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.kill()

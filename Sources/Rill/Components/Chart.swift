@@ -21,6 +21,8 @@ public struct Chart: Component {
 
     /// A chart of numbers, one point per element.
     /// - Parameters:
+    ///   - kind: A line or bar chart.
+    ///   - data: The numbers, usually a var of the state.
     ///   - width: The drawing's width in CSS pixels.
     ///   - height: The drawing's height in CSS pixels.
     ///   - color: A CSS color for lines and bars; by default the text color.
@@ -32,6 +34,8 @@ public struct Chart: Component {
 
     /// A chart of records: `y` is the plotted number of each, `x` its label.
     /// - Parameters:
+    ///   - kind: A line or bar chart.
+    ///   - data: The records, usually a var of the state.
     ///   - x: The stored property that labels a point.
     ///   - y: The stored property that holds a point's value.
     ///   - width: The drawing's width in CSS pixels.

@@ -45,6 +45,8 @@ public struct NumberInput: Component {
 
     /// A field showing `value` and sending `onChange` with the new number.
     /// - Parameters:
+    ///   - value: The number shown, usually a var of the state.
+    ///   - onChange: The event that receives the new number, sent when the field is committed.
     ///   - min: The smallest number the field offers.
     ///   - max: The largest number the field offers.
     ///   - step: The arrows' increment; by default 1 for `Int` and any fraction for `Double`.
@@ -85,6 +87,7 @@ public struct Input: Component {
 
     /// A field showing `value`.
     /// - Parameters:
+    ///   - value: The text shown, usually a var of the state.
     ///   - placeholder: Shown while the field is empty.
     ///   - debounce: Send `onChange` only after typing pauses this long; `nil` sends every change.
     ///   - onChange: The event that receives the text.

@@ -26,6 +26,7 @@ public struct Page: Sendable {
     /// - Parameters:
     ///   - path: The URL path, such as `"/"` or `"/todos"`.
     ///   - title: The document title.
+    ///   - content: The page's components.
     public init(_ path: String, title: String, @ComponentBuilder content: () -> some Component) {
         let root = content().compiled()
         var statesByName: [String: any LiveState.Type] = [:]

@@ -53,6 +53,7 @@ public final class App: Sendable {
     ///   - manager: Where states live; in this process's memory by default.
     ///   - clock: The clock background tasks sleep on.
     ///   - maxQueuedEvents: Events a tab may have waiting (default 1000); more are refused with an error.
+    ///   - logger: Where the app logs failed events and slow locks.
     ///   - slowLockWarning: Log a warning, naming the tab and the event or task, while a tab's
     ///     lock has been held longer than this (default one second).
     public init(
@@ -81,10 +82,14 @@ public final class App: Sendable {
     /// Connects a tab: from now on its updates go to `sink`, starting with its whole state
     /// (taken under the tab's lock, so no delta can overtake it).
     ///
-    /// - Parameter takeOver: Whether to replace a connection that already has this token (the
-    ///   tab reconnecting before its old socket was seen to close). When `false` and the token
-    ///   is connected, nothing happens and `false` is returned: a duplicated tab must get a
-    ///   token of its own.
+    /// - Parameters:
+    ///   - token: The tab's token.
+    ///   - router: What is known of the connection (headers, address); just the token by default.
+    ///   - sink: Where the tab's updates go.
+    ///   - takeOver: Whether to replace a connection that already has this token (the
+    ///     tab reconnecting before its old socket was seen to close). When `false` and the token
+    ///     is connected, nothing happens and `false` is returned: a duplicated tab must get a
+    ///     token of its own.
     /// - Returns: Whether the tab is now connected with `sink`.
     @discardableResult
     public func connect(_ token: Token, router: RouterData? = nil, sink: any UpdateSink, takeOver: Bool = true) async throws -> Bool {
