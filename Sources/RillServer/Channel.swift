@@ -9,6 +9,7 @@ import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 import NIOWebSocket
+import Synchronization
 
 /// The connection setup the server uses: HTTP/1.1 answered by the router, and WebSocket
 /// upgrades handed to a ``SocketHandler`` that runs on the connection's event loop.
@@ -37,12 +38,36 @@ struct RillChannel: ServerChildChannel, HTTPChannelHandler {
     }
 
     let responder: Responder
-    let maxMessageSize: Int
+    let configuration: ServerConfiguration
+    let connections: ConnectionCount
+    let logger: Logger
     let admit: Admit
 
+    init(responder: @escaping Responder, configuration: ServerConfiguration, connections: ConnectionCount, logger: Logger, admit: @escaping Admit) {
+        self.responder = responder
+        self.configuration = configuration
+        self.connections = connections
+        self.logger = logger
+        self.admit = admit
+    }
+
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        channel.eventLoop.makeCompletedFuture {
+        guard connections.open() else {
+            if connections.shouldLogRefusal() {
+                self.logger.warning(
+                    "connection limit reached: new connections are closed at once",
+                    metadata: ["limit": "\(configuration.maxConnections)"])
+            }
+            channel.close(promise: nil)
+            return channel.eventLoop.makeFailedFuture(ConnectionLimitReached())
+        }
+        let connections = connections
+        channel.closeFuture.whenComplete { _ in connections.closed() }
+        let maxMessageSize = configuration.maxMessageSize
+        return channel.eventLoop.makeCompletedFuture {
             let admission = NIOLoopBoundBox<Admission?>(nil, eventLoop: channel.eventLoop)
+            let timer = RequestTimer(headerTimeout: configuration.headerTimeout, idleTimeout: configuration.idleTimeout)
+            let boundTimer = NIOLoopBound(timer, eventLoop: channel.eventLoop)
             let upgrader = NIOTypedWebSocketServerUpgrader<Upgrade>(
                 maxFrameSize: maxMessageSize,
                 shouldUpgrade: { channel, head in
@@ -53,12 +78,14 @@ struct RillChannel: ServerChildChannel, HTTPChannelHandler {
                 upgradePipelineHandler: { channel, _ in
                     channel.eventLoop.makeCompletedFuture {
                         guard case .accept(let session) = admission.value else { preconditionFailure("upgrade of a refused request") }
+                        // A socket keeps itself alive with pings; HTTP's timeouts no longer apply.
+                        channel.pipeline.syncOperations.removeHandler(boundTimer.value, promise: nil)
                         try channel.pipeline.syncOperations.addHandler(SocketHandler(session: session, maxMessageSize: maxMessageSize))
                         return .socket
                     }
                 }
             )
-            let configuration = NIOTypedHTTPServerUpgradeConfiguration(
+            let upgradeConfiguration = NIOTypedHTTPServerUpgradeConfiguration(
                 upgraders: [upgrader],
                 notUpgradingCompletionHandler: { channel in
                     channel.eventLoop.makeCompletedFuture {
@@ -73,11 +100,13 @@ struct RillChannel: ServerChildChannel, HTTPChannelHandler {
                     }
                 }
             )
-            var pipeline = NIOUpgradableHTTPServerPipelineConfiguration<Upgrade>(upgradeConfiguration: configuration)
+            var pipeline = NIOUpgradableHTTPServerPipelineConfiguration<Upgrade>(upgradeConfiguration: upgradeConfiguration)
             pipeline.enablePipelining = false
-            pipeline.enableErrorHandling = false
+            // A request that does not parse is answered 400 and the connection closed.
+            pipeline.enableErrorHandling = true
             pipeline.enableResponseHeaderValidation = false
             let upgrade = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: pipeline)
+            try channel.pipeline.syncOperations.addHandler(timer)
             return Value(upgrade: upgrade, channel: channel)
         }
     }
@@ -108,12 +137,107 @@ struct RillChannel: ServerChildChannel, HTTPChannelHandler {
         let body = ByteBuffer(string: reason + "\n")
         try? await http.executeThenClose { _, outbound in
             try await outbound.write(contentsOf: [
-                .head(HTTPResponse(status: status, headerFields: [
+                .head(HTTPResponse(status: status, headerFields: Assets.securityHeaders + [
                     .connection: "close", .contentType: "text/plain; charset=utf-8", .contentLength: "\(body.readableBytes)",
                 ])),
                 .body(body),
                 .end(nil),
             ])
         }
+    }
+}
+
+/// Counts open connections against the configured limit.
+final class ConnectionCount: Sendable {
+    let limit: Int
+    private let count = Atomic(0)
+    private let lastRefusalLog = Mutex<ContinuousClock.Instant?>(nil)
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Counts a new connection if there is room for it.
+    func open() -> Bool {
+        while true {
+            let current = count.load(ordering: .relaxed)
+            guard current < limit else { return false }
+            if count.compareExchange(expected: current, desired: current + 1, ordering: .relaxed).exchanged { return true }
+        }
+    }
+
+    func closed() {
+        count.subtract(1, ordering: .relaxed)
+    }
+
+    /// Whether a refusal should be logged: once every ten seconds while the limit holds.
+    func shouldLogRefusal() -> Bool {
+        let now = ContinuousClock.now
+        return lastRefusalLog.withLock { last in
+            if let last, now - last < .seconds(10) { return false }
+            last = now
+            return true
+        }
+    }
+}
+
+struct ConnectionLimitReached: Error {}
+
+/// Closes an HTTP connection that is too slow to send a request head (or a body), or that sits
+/// idle between requests too long.
+final class RequestTimer: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let headerTimeout: TimeAmount
+    private let idleTimeout: TimeAmount
+    private var deadline: Scheduled<Void>?
+
+    init(headerTimeout: Duration, idleTimeout: Duration) {
+        self.headerTimeout = TimeAmount(headerTimeout)
+        self.idleTimeout = TimeAmount(idleTimeout)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        arm(context, headerTimeout)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head:
+            // The rest of the request gets as long again; none at all while it is answered.
+            arm(context, headerTimeout)
+        case .body:
+            break
+        case .end:
+            deadline?.cancel()
+            deadline = nil
+        }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data) {
+            arm(context, idleTimeout)
+        }
+        context.write(data, promise: promise)
+    }
+
+    private func arm(_ context: ChannelHandlerContext, _ timeout: TimeAmount) {
+        deadline?.cancel()
+        let channel = context.channel
+        deadline = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }

@@ -24,13 +24,28 @@ public struct ServerConfiguration: Sendable {
     /// one per core. A process confined to fewer cores (`taskset`, a container) runs best with
     /// one per core it may use.
     public var threads: Int?
+    /// Host names requests may carry in `Host` (any port); `*` allows every name. Empty (the
+    /// default) means the loopback names and the bound address: a page served to a name that
+    /// was not meant for it (DNS rebinding) is refused with 403.
+    public var allowedHosts: [String]
+    /// How long a connection may take to send a complete request head; a slower or silent one is closed.
+    public var headerTimeout: Duration
+    /// How long a kept-alive HTTP connection may sit between requests.
+    public var idleTimeout: Duration
+    /// Open connections (pages and sockets) at most; past it a new one is closed at once and logged.
+    public var maxConnections: Int
 
-    /// The defaults: 127.0.0.1:8000, same-origin sockets, 1 MiB messages, 10 s grace, info logs.
+    /// The defaults: 127.0.0.1:8000, same-origin sockets, loopback host names, 1 MiB messages,
+    /// 10 s for a request head, 60 s idle, 4096 connections, 10 s grace, info logs.
     public init(
         host: String = "127.0.0.1",
         port: Int = 8000,
         allowedOrigins: [String] = [],
+        allowedHosts: [String] = [],
         maxMessageSize: Int = 1 << 20,
+        headerTimeout: Duration = .seconds(10),
+        idleTimeout: Duration = .seconds(60),
+        maxConnections: Int = 4096,
         shutdownGracePeriod: Duration = .seconds(10),
         logLevel: Logger.Level = .info,
         threads: Int? = nil
@@ -42,6 +57,31 @@ public struct ServerConfiguration: Sendable {
         self.shutdownGracePeriod = shutdownGracePeriod
         self.logLevel = logLevel
         self.threads = threads
+        self.allowedHosts = allowedHosts
+        self.headerTimeout = headerTimeout
+        self.idleTimeout = idleTimeout
+        self.maxConnections = maxConnections
+    }
+
+    /// Whether a request's `Host` header names this server: see ``allowedHosts``.
+    func hostAllowed(_ header: String?) -> Bool {
+        guard let header else { return false }
+        let name = Self.hostName(header)
+        if allowedHosts.isEmpty {
+            return ["localhost", "127.0.0.1", "::1"].contains(name) || name == Self.hostName(host)
+        }
+        return allowedHosts.contains("*") || allowedHosts.contains { $0.lowercased() == name }
+    }
+
+    /// `Host` without its port, lower-cased, IPv6 brackets removed.
+    static func hostName(_ header: String) -> String {
+        var name = Substring(header.lowercased())
+        if name.hasPrefix("[") {
+            name = name.dropFirst().prefix { $0 != "]" }
+        } else if let colon = name.lastIndex(of: ":"), name.firstIndex(of: ":") == colon {
+            name = name[..<colon]
+        }
+        return String(name)
     }
 }
 
@@ -72,6 +112,10 @@ extension ServerConfiguration {
 /// | `--allowed-origin` (repeatable) | `RILL_ALLOWED_ORIGINS` (comma-separated) | same host |
 /// | `--max-message-size` | `RILL_MAX_MESSAGE_SIZE` | `1048576` |
 /// | `--threads` | `RILL_THREADS` | one per core |
+/// | `--allowed-host` (repeatable) | `RILL_ALLOWED_HOSTS` (comma-separated) | loopback and the bound address |
+/// | `--header-timeout` | `RILL_HEADER_TIMEOUT` | `10` seconds |
+/// | `--idle-timeout` | `RILL_IDLE_TIMEOUT` | `60` seconds |
+/// | `--max-connections` | `RILL_MAX_CONNECTIONS` | `4096` |
 public struct ServerOptions: ParsableArguments {
     @Option(help: "Address to bind (env RILL_HOST).")
     var host: String?
@@ -90,6 +134,18 @@ public struct ServerOptions: ParsableArguments {
 
     @Option(help: "Event-loop threads, default one per core (env RILL_THREADS).")
     var threads: Int?
+
+    @Option(name: .customLong("allowed-host"), help: "A host name requests may use besides loopback and the bound address; '*' for any; repeatable (env RILL_ALLOWED_HOSTS, comma-separated).")
+    var allowedHosts: [String] = []
+
+    @Option(help: "Seconds a connection may take to send a request head (env RILL_HEADER_TIMEOUT).")
+    var headerTimeout: Int?
+
+    @Option(help: "Seconds a kept-alive connection may sit idle (env RILL_IDLE_TIMEOUT).")
+    var idleTimeout: Int?
+
+    @Option(help: "Open connections at most (env RILL_MAX_CONNECTIONS).")
+    var maxConnections: Int?
 
     public init() {}
 
@@ -111,6 +167,21 @@ public struct ServerOptions: ParsableArguments {
             : allowedOrigins
         if let size = try maxMessageSize ?? environment["RILL_MAX_MESSAGE_SIZE"].map({ try Self.int($0, "RILL_MAX_MESSAGE_SIZE") }) {
             configuration.maxMessageSize = size
+        }
+        configuration.allowedHosts = allowedHosts.isEmpty
+            ? (environment["RILL_ALLOWED_HOSTS"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            : allowedHosts
+        if let seconds = try headerTimeout ?? environment["RILL_HEADER_TIMEOUT"].map({ try Self.int($0, "RILL_HEADER_TIMEOUT") }) {
+            guard seconds >= 1 else { throw ValidationError("header timeout must be at least 1 second, got \(seconds)") }
+            configuration.headerTimeout = .seconds(seconds)
+        }
+        if let seconds = try idleTimeout ?? environment["RILL_IDLE_TIMEOUT"].map({ try Self.int($0, "RILL_IDLE_TIMEOUT") }) {
+            guard seconds >= 1 else { throw ValidationError("idle timeout must be at least 1 second, got \(seconds)") }
+            configuration.idleTimeout = .seconds(seconds)
+        }
+        if let limit = try maxConnections ?? environment["RILL_MAX_CONNECTIONS"].map({ try Self.int($0, "RILL_MAX_CONNECTIONS") }) {
+            guard limit >= 1 else { throw ValidationError("max connections must be at least 1, got \(limit)") }
+            configuration.maxConnections = limit
         }
         if let threads = try threads ?? environment["RILL_THREADS"].map({ try Self.int($0, "RILL_THREADS") }) {
             guard threads >= 1 else { throw ValidationError("threads must be at least 1, got \(threads)") }

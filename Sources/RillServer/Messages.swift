@@ -12,7 +12,7 @@ enum Incoming {
         do {
             json = try JSON(parsing: text)
         } catch {
-            throw ProtocolError("message is not JSON (\(error)); send {\"type\":\"event\",\"name\":…,\"payload\":{…}}")
+            throw ProtocolError("message is not JSON (\("\(error)".clipped(200))); send {\"type\":\"event\",\"name\":…,\"payload\":{…}}")
         }
         guard case .object(let object) = json else {
             throw ProtocolError("message must be a JSON object, got \(json.kindName)")
@@ -21,7 +21,7 @@ enum Incoming {
             throw ProtocolError("message has no string 'type'; the only type a tab sends is \"event\"")
         }
         guard type == "event" else {
-            throw ProtocolError("unknown message type '\(type)'; the only type a tab sends is \"event\"")
+            throw ProtocolError("unknown message type '\(type.clipped())'; the only type a tab sends is \"event\"")
         }
         guard case .string(let name)? = object["name"], !name.isEmpty else {
             throw ProtocolError("event message has no string 'name', e.g. \"my_task_state.toggle_running\"")
@@ -32,7 +32,7 @@ enum Incoming {
         case .object(let payload)?:
             self = .event(EventSpec(name: name, payload: payload))
         case let other?:
-            throw ProtocolError("event '\(name)': 'payload' must be an object of arguments, got \(other.kindName)")
+            throw ProtocolError("event '\(name.clipped())': 'payload' must be an object of arguments, got \(other.kindName)")
         }
     }
 }

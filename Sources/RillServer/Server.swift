@@ -74,6 +74,8 @@ public struct Server: Sendable {
     private func makeApplication(loops: any EventLoopGroup, onListening: @escaping @Sendable (Int) async -> Void) throws -> some ApplicationProtocol {
         let assets = try Assets.load()
         let router = Router()
+        // First, so that it wraps every route and the not-found answer.
+        router.add(middleware: GuardMiddleware(configuration: configuration))
         let securityHeaders = Assets.securityHeaders
         for page in app.pages {
             let html = ByteBuffer(string: page.html())
@@ -114,17 +116,34 @@ public struct Server: Sendable {
                 headers: [.contentType: "text/plain; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: allowed ? "this endpoint takes a WebSocket upgrade\n" : "origin not allowed\n")))
         }
+        if configuration.allowedHosts.isEmpty, !["127.0.0.1", "localhost", "::1"].contains(configuration.host) {
+            logger.notice(
+                "only requests naming \(configuration.host) or a loopback name in Host are served; list the site's names with --allowed-host",
+                metadata: ["host": "\(configuration.host)"])
+        }
 
         let app = app
         let logger = logger
+        let connections = ConnectionCount(limit: configuration.maxConnections)
         let server = HTTPServerBuilder { responder in
-            RillChannel(responder: responder, maxMessageSize: configuration.maxMessageSize) { head, channel in
-                let (path, query) = Self.split(head.uri)
-                guard path == Self.socketPath else { return .refuse(.notFound, "no socket at \(path); the socket is \(Self.socketPath)") }
+            RillChannel(responder: responder, configuration: configuration, connections: connections, logger: logger) { head, channel in
+                let uri = URI(head.uri)
+                guard uri.path == Self.socketPath else {
+                    return .refuse(.notFound, "no socket at \(uri.path.clipped()); the socket is \(Self.socketPath)")
+                }
+                let host = head.headers.first(name: "host")
+                guard configuration.hostAllowed(host) else {
+                    logger.notice("socket refused: host not allowed", metadata: ["host": "\((host ?? "-").clipped())"])
+                    return .refuse(.forbidden, "host not allowed")
+                }
                 let origin = head.headers.first(name: "origin")
-                guard Self.originAllowed(origin, host: head.headers.first(name: "host"), configuration: configuration) else {
-                    logger.notice("socket refused: origin not allowed", metadata: ["origin": "\(origin ?? "-")"])
+                guard Self.originAllowed(origin, host: host, configuration: configuration) else {
+                    logger.notice("socket refused: origin not allowed", metadata: ["origin": "\((origin ?? "-").clipped())"])
                     return .refuse(.forbidden, "origin not allowed")
+                }
+                var query: [String: String] = [:]
+                for (key, value) in uri.queryParameters where query[String(key)] == nil {
+                    query[String(key)] = String(value)
                 }
                 let router = RouterData(
                     token: Token.random(),
@@ -158,18 +177,6 @@ public struct Server: Sendable {
         }
         guard let host, let schemeEnd = origin.range(of: "://") else { return false }
         return origin[schemeEnd.upperBound...].lowercased() == host.lowercased()
-    }
-
-    static func split(_ target: String) -> (path: String, query: [String: String]) {
-        guard let mark = target.firstIndex(of: "?") else { return (target, [:]) }
-        var query: [String: String] = [:]
-        for pair in target[target.index(after: mark)...].split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            let key = String(parts[0]).removingPercentEncoding ?? String(parts[0])
-            let value = parts.count > 1 ? (String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "") : ""
-            query[key] = value
-        }
-        return (String(target[..<mark]), query)
     }
 
     /// The request's headers by lower-case name; the first of repeated ones.
@@ -212,5 +219,33 @@ public struct HTTPRoute: Sendable {
         self.path = path
         self.contentType = contentType
         self.body = body
+    }
+}
+
+/// Answers only requests whose `Host` the server is meant for (see
+/// ``ServerConfiguration/allowedHosts``) and puts the security headers on every response,
+/// errors and not-found answers included.
+struct GuardMiddleware<Context: RequestContext>: RouterMiddleware {
+    let configuration: ServerConfiguration
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard configuration.hostAllowed(request.head.authority) else {
+            return Self.secured(Response(
+                status: .forbidden, headers: [.contentType: "text/plain; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: "host not allowed\n"))))
+        }
+        do {
+            return Self.secured(try await next(request, context))
+        } catch let error as HTTPResponseError {
+            return Self.secured(try error.response(from: request, context: context))
+        }
+    }
+
+    static func secured(_ response: Response) -> Response {
+        var response = response
+        for field in Assets.securityHeaders where response.headers[field.name] == nil {
+            response.headers.append(field)
+        }
+        return response
     }
 }

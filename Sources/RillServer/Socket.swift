@@ -16,10 +16,12 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
-    /// Errors kept for a tab that is not reading; more are dropped (and logged).
+    /// Errors kept for a tab that is not reading, by count and by bytes; more are dropped (and logged).
     static let maxWaitingErrors = 64
-    /// Messages kept while the tab is still being connected; more close the socket.
+    static let maxWaitingErrorBytes = 64 << 10
+    /// Messages kept while the tab is still being connected, by count and by bytes; more close the socket.
     static let maxEarlyMessages = 1000
+    static let maxEarlyBytes = 1 << 20
     static let pingInterval = TimeAmount.seconds(30)
     static let closeTimeout = TimeAmount.seconds(5)
 
@@ -30,6 +32,10 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// The tab's token, known once the app has been asked to connect it.
     private var token: Token?
     private var early: [ByteBuffer] = []
+    private var earlyBytes = 0
+    /// The payload of the latest ping not yet answered because the tab is not reading: one pong
+    /// answers them all (RFC 6455 allows answering only the most recent).
+    private var unansweredPing: ByteBuffer?
     private var fragments: ByteBuffer?
     private var waiting = Waiting()
     private var flushScheduled = false
@@ -104,6 +110,12 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
+        guard !frame.rsv1, !frame.rsv2, !frame.rsv3 else {
+            return close(.protocolError, "reserved bits are set but no extension was agreed")
+        }
+        guard frame.maskKey != nil else {
+            return close(.protocolError, "frames from a client must be masked")
+        }
         switch frame.opcode {
         case .text where fragments == nil:
             if frame.fin { receive(frame.unmaskedData) } else { fragments = frame.unmaskedData }
@@ -126,7 +138,11 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
             close(.unacceptableData, "binary frames are not part of the Rill protocol")
         case .ping:
             guard !closing else { return }
-            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)), promise: nil)
+            if context.channel.isWritable {
+                context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)), promise: nil)
+            } else {
+                unansweredPing = frame.unmaskedData
+            }
         case .pong:
             awaitingPong = false
         case .connectionClose:
@@ -138,7 +154,11 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func receive(_ message: ByteBuffer) {
         guard let sink else {
-            guard early.count < Self.maxEarlyMessages else { return close(.policyViolation, "too many messages before the tab was connected") }
+            earlyBytes += message.readableBytes
+            guard early.count < Self.maxEarlyMessages, earlyBytes <= Self.maxEarlyBytes else {
+                early = []
+                return close(.policyViolation, "too many messages before the tab was connected")
+            }
             early.append(message)
             return
         }
@@ -152,13 +172,33 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.close(promise: nil)
             return
         }
-        closing = true
         var data = frame.unmaskedData
+        guard data.readableBytes != 1, data.readableBytes < 2 || Self.isValidCloseCode(data.getInteger(at: data.readerIndex, as: UInt16.self) ?? 0) else {
+            return close(.protocolError, "invalid close code")
+        }
+        closing = true
         let code = data.readableBytes >= 2 ? data.readSlice(length: 2)! : context.channel.allocator.buffer(capacity: 0)
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: code))).whenComplete { _ in
             channel.close(promise: nil)
         }
+    }
+
+    /// Codes a peer may send (RFC 6455 7.4): the defined ones it may use, and those for
+    /// libraries (3000–3999) and applications (4000–4999).
+    static func isValidCloseCode(_ code: UInt16) -> Bool {
+        switch code {
+        case 1000...1003, 1007...1014, 3000...4999: true
+        default: false
+        }
+    }
+
+    /// A FIN without a close frame: the tab is gone now, not at the next missed ping.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            context.close(promise: nil)
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -174,12 +214,19 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
         if waiting.isEmpty, context.channel.isWritable {
             write(update)
         } else if !waiting.add(update) {
-            session.logger.warning("error dropped: the tab is not reading", metadata: ["token": "\(token?.rawValue ?? "-")"])
+            if let token, session.app.logBudget.take(token).allowed {
+                session.logger.warning("error dropped: the tab is not reading", metadata: ["token": "\(token)"])
+            }
         }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable, !closing {
+            if let ping = unansweredPing {
+                unansweredPing = nil
+                context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: ping)), promise: nil)
+                scheduleFlush()
+            }
             for update in waiting.take() { write(update) }
         }
         context.fireChannelWritabilityChanged()
@@ -243,17 +290,22 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
 }
 
 /// Updates held back while the tab is not reading: deltas merged into one (newest value of
-/// each var wins; a hydration stays a hydration), and a bounded list of errors.
+/// each var wins; a hydration stays a hydration), and a list of errors bounded by count and bytes.
 private struct Waiting {
     private var delta: StateUpdate?
     private var errors: [StateUpdate] = []
+    private var errorBytes = 0
 
     var isEmpty: Bool { delta == nil && errors.isEmpty }
 
     /// Keeps `update`; `false` if it was an error and too many are kept already.
     mutating func add(_ update: StateUpdate) -> Bool {
-        if update.error != nil {
-            guard errors.count < SocketHandler.maxWaitingErrors else { return false }
+        if let error = update.error {
+            let bytes = error.message.utf8.count + (error.event?.utf8.count ?? 0)
+            guard errors.count < SocketHandler.maxWaitingErrors, errorBytes + bytes <= SocketHandler.maxWaitingErrorBytes else {
+                return false
+            }
+            errorBytes += bytes
             errors.append(update)
         } else if var merged = delta {
             merged.merge(update)
@@ -364,7 +416,9 @@ struct SocketSession: Sendable {
                 app.send(event, to: sink.token)
             }
         } catch {
-            logger.notice("message refused", metadata: ["token": "\(sink.token)", "reason": "\(error)"])
+            if app.logBudget.take(sink.token).allowed {
+                logger.notice("message refused", metadata: ["token": "\(sink.token)", "reason": "\("\(error)".clipped(300))"])
+            }
             sink.refuse(error)
         }
     }

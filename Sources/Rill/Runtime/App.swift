@@ -41,6 +41,8 @@ public final class App: Sendable {
     private let closing = Mutex(false)
     let tasks = TaskRegistry()
     private let lockWatch: LockWatch
+    /// How many log lines each tab's failures may write; the transport's refusals use it too.
+    package let logBudget = LogBudget()
 
     /// The pages a server serves for this app.
     public let pages: [Page]
@@ -194,9 +196,18 @@ public final class App: Sendable {
         return true
     }
 
+    /// Tells the tab an event failed, quoting at most a bounded, escaped part of what it sent;
+    /// the log gets a few lines per tab per second and a count of the rest.
     func report(_ token: Token, event: String?, _ error: any Error) {
-        logger.error("event failed", metadata: ["token": "\(token)", "event": "\(event ?? "-")", "error": "\(error)"])
-        let update = StateUpdate(error: EventError(event: event, message: "\(error)"))
+        let event = event?.clipped()
+        let message = "\(error)".clipped(1000)
+        let (log, dropped) = logBudget.take(token)
+        if log {
+            var metadata: Logger.Metadata = ["token": "\(token)", "event": "\(event ?? "-")", "error": "\(message)"]
+            if dropped > 0 { metadata["unlogged"] = "\(dropped)" }
+            logger.error("event failed", metadata: metadata)
+        }
+        let update = StateUpdate(error: EventError(event: event, message: message))
         if !deliverHere(token, update), manager.relay != nil {
             Task { await deliver(token, update) }
         }

@@ -12,7 +12,7 @@ public struct EventDeserializationError: Error, CustomStringConvertible, Sendabl
     public let found: String
 
     public var description: String {
-        "event '\(event)': field '\(field)' must be \(expected), found \(found)"
+        "event '\(event.clipped())': field '\(field.clipped())' must be \(expected), found \(found.clipped(200))"
     }
 }
 
@@ -23,7 +23,7 @@ public struct UnknownEventError: Error, CustomStringConvertible, Sendable, Equat
     public let event: String
 
     public var description: String {
-        "no event '\(event)': events are named 'state_full_name.handler_name', e.g. 'my_task_state.toggle_running'"
+        "no event '\(event.clipped())': events are named 'state_full_name.handler_name', e.g. 'my_task_state.toggle_running'"
     }
 }
 
