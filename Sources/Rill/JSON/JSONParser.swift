@@ -499,28 +499,64 @@ struct _JSONParser {
             if exponentNegative { exponent = -exponent }
         }
 
-        if isInteger && !significandOverflowed {
+        if isInteger {
             let limit = UInt64(Int.max)
-            if negative {
-                if significand <= limit {
-                    return .int(-Int(significand))
+            if !significandOverflowed {
+                if negative {
+                    if significand <= limit { return .int(-Int(significand)) }
+                    if significand == limit + 1 { return .int(.min) }
+                } else if significand <= limit {
+                    return .int(Int(significand))
                 }
-                if significand == limit + 1 {
-                    return .int(.min)
-                }
-            } else if significand <= limit {
-                return .int(Int(significand))
             }
+            // Past Int: only an unsigned 64-bit integer a Double holds exactly, never a rounded one.
+            guard !negative, !significandOverflowed, UInt64(exactly: Double(significand)) == significand else {
+                throw error("integer \(text(from: start)) does not fit in 64 bits without rounding", at: start)
+            }
+            return .double(Double(significand))
         }
 
         // Clinger's fast path: both operands are exact, so one IEEE operation rounds correctly.
         let scale = exponent - fractionDigits
+        let number: Double
         if !significandOverflowed && significand <= 1 << 53 && scale >= -22 && scale <= 22 {
-            var value = Double(significand)
-            value = scale < 0 ? value / Self.powersOfTen[-scale] : value * Self.powersOfTen[scale]
-            return .double(negative ? -value : value)
+            let value = Double(significand)
+            number = scale < 0 ? value / Self.powersOfTen[-scale] : value * Self.powersOfTen[scale]
+        } else {
+            number = try parseDoubleSlowly(from: start)
         }
-        return try parseDoubleSlowly(from: start)
+        try checkLossless(number, significand: significand, overflowed: significandOverflowed, scale: scale, from: start)
+        return .double(negative ? -number : number)
+    }
+
+    /// Refuses the two roundings that change what a number says: a nonzero number that becomes
+    /// zero, and a whole number below 2^64 that becomes another whole number (`9007199254740993.0`).
+    /// Other decimals become the nearest `Double`, as everywhere.
+    private func checkLossless(_ number: Double, significand: UInt64, overflowed: Bool, scale: Int, from start: Int) throws(JSONParseError) {
+        if number == 0, significand != 0 || overflowed {
+            throw error("number \(text(from: start)) is too small to be held; it would become 0", at: start)
+        }
+        guard !overflowed, significand != 0 else { return }
+        var digits = significand
+        var power = scale
+        while digits % 10 == 0 {
+            digits /= 10
+            power += 1
+        }
+        guard power >= 0, power <= 19 else { return }
+        var whole = digits
+        for _ in 0..<power {
+            let (next, overflow) = whole.multipliedReportingOverflow(by: 10)
+            if overflow { return }
+            whole = next
+        }
+        if whole > 1 << 53, UInt64(exactly: number) != whole {
+            throw error("number \(text(from: start)) is a whole number a Double cannot hold exactly", at: start)
+        }
+    }
+
+    private func text(from start: Int) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<min(position, start + 40)]), as: UTF8.self)
     }
 
     @inline(__always)
@@ -538,12 +574,13 @@ struct _JSONParser {
 
     /// Falls back to the standard library's correctly rounded conversion; the grammar has
     /// already been checked, so only well-formed JSON numbers reach it.
+    /// The magnitude, without the sign.
     @inline(never)
-    private func parseDoubleSlowly(from start: Int) throws(JSONParseError) -> JSON {
+    private func parseDoubleSlowly(from start: Int) throws(JSONParseError) -> Double {
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
         guard let value = Double(text), value.isFinite else {
-            throw error("number \(text) is out of range", at: start)
+            throw error("number \(text.prefix(40)) is out of range", at: start)
         }
-        return .double(value)
+        return value.magnitude
     }
 }
