@@ -22,11 +22,13 @@ extension App {
     ///   - pages: The pages; their states are registered.
     ///   - states: More state types, e.g. ones only reached with `app.modifyState(token)`.
     ///   - routes: Plain HTTP routes served beside the pages.
+    ///   - publicEvents: Events a tab may send although no page's component does (see `App.publicEvents`).
     ///   - arguments: The command line, without the program name.
     public static func serve(
         pages: [Page],
         states: [any LiveState.Type] = [],
         routes: [HTTPRoute] = [],
+        publicEvents: Set<String> = [],
         arguments: [String] = Array(CommandLine.arguments.dropFirst())
     ) async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -43,13 +45,17 @@ extension App {
         try await configuration.withEventLoops { loops in
             let manager: any StateManager
             let slowLockWarning: Duration
+            let maxTasksPerTab: Int
             do {
                 manager = try options.state.manager(environment: environment, eventLoopGroup: loops)
                 slowLockWarning = try options.state.slowLockWarning(environment: environment)
+                maxTasksPerTab = try options.state.maxTasksPerTab(environment: environment)
             } catch {
                 RunOptions.exit(withError: error)
             }
-            let app = App(pages: pages, states: states, manager: manager, slowLockWarning: slowLockWarning)
+            let app = App(
+                pages: pages, states: states, manager: manager, maxTasksPerTab: maxTasksPerTab,
+                publicEvents: publicEvents, slowLockWarning: slowLockWarning)
             try await Server(app: app, routes: routes, configuration: configuration, eventLoopGroup: loops).run()
         }
     }

@@ -6,8 +6,8 @@ import NIOPosix
 import Rill
 import RillRedis
 
-/// Picks the state manager: `RedisStateManager` when `--redis` or `RILL_REDIS_URL` names a
-/// Redis server, else the in-memory default.
+/// Picks the state manager — `RedisStateManager` when `--redis` or `RILL_REDIS_URL` names a
+/// Redis server, else the in-memory default — and how long tabs may hold locks and run tasks.
 public struct StateOptions: ParsableArguments {
     @Option(help: "Keep states in Redis, e.g. redis://127.0.0.1:6379 (env RILL_REDIS_URL); memory when absent.")
     var redis: String?
@@ -20,6 +20,9 @@ public struct StateOptions: ParsableArguments {
 
     @Option(help: "Milliseconds a lock may be held before a warning is logged (env RILL_LOCK_WARNING).")
     var lockWarning: Int?
+
+    @Option(help: "Background tasks a tab may run at once (env RILL_MAX_TASKS).")
+    var maxTasks: Int?
 
     public init() {}
 
@@ -40,6 +43,13 @@ public struct StateOptions: ParsableArguments {
     /// How long a tab's lock may be held before a warning is logged.
     public func slowLockWarning(environment: [String: String]) throws -> Duration {
         .milliseconds(try number(lockWarning, environment["RILL_LOCK_WARNING"], "RILL_LOCK_WARNING") ?? 1000)
+    }
+
+    /// How many background tasks a tab may run at once.
+    public func maxTasksPerTab(environment: [String: String]) throws -> Int {
+        let limit = try number(maxTasks, environment["RILL_MAX_TASKS"], "RILL_MAX_TASKS") ?? 16
+        guard limit >= 1 else { throw ValidationError("max tasks must be at least 1, got \(limit)") }
+        return limit
     }
 
     private func number(_ option: Int?, _ environment: String?, _ name: String) throws -> Int? {

@@ -413,7 +413,7 @@ struct SocketSession: Sendable {
         do {
             switch try Incoming(message.readableBytesView) {
             case .event(let event):
-                app.send(event, to: sink.token)
+                app.receive(event, from: sink.token)
             }
         } catch {
             if app.logBudget.take(sink.token).allowed {

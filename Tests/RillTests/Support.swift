@@ -12,14 +12,17 @@ import RillTesting
 func makeApp(
     states: [any LiveState.Type],
     clock: any Clock<Duration> = ContinuousClock(),
+    maxTasksPerTab: Int = 16,
     slowLockWarning: Duration = .seconds(1),
     logger: Logger = Logger(label: "rill")
 ) -> App {
     guard let url = ProcessInfo.processInfo.environment["RILL_TEST_REDIS_URL"] else {
-        return App(states: states, clock: clock, slowLockWarning: slowLockWarning, logger: logger)
+        return App(states: states, clock: clock, maxTasksPerTab: maxTasksPerTab, slowLockWarning: slowLockWarning, logger: logger)
     }
     do {
-        return App(states: states, manager: try RedisStateManager(url: url), clock: clock, slowLockWarning: slowLockWarning, logger: logger)
+        return App(
+            states: states, manager: try RedisStateManager(url: url), clock: clock, maxTasksPerTab: maxTasksPerTab,
+            slowLockWarning: slowLockWarning, logger: logger)
     } catch {
         fatalError("RILL_TEST_REDIS_URL: \(error)")
     }

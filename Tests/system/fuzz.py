@@ -508,7 +508,8 @@ def run(port, frames=10_000, seed=None, pid=None, connections=6, witness=100, wi
             slot.ws = None
             continue
         alive = drain(slot.ws, stats)
-        if ends or not alive:
+        # Mostly drop a connection we broke; sometimes keep sending on it until the server ends it.
+        if (ends and rng.random() < 0.7) or not alive:
             stats["ended_by_us" if ends else "ended_by_server"] += 1
             slot.ws.close()
             slot.ws = None

@@ -70,11 +70,23 @@ final class TaskRegistry: Sendable {
         let cancelOnDisconnect: Bool
     }
 
-    private let entries = Mutex<(running: [UInt64: Entry], nextID: UInt64)>(([:], 0))
+    private struct Entries {
+        var running: [UInt64: Entry] = [:]
+        var perTab: [Token: Int] = [:]
+        var nextID: UInt64 = 0
+    }
 
-    /// Registers and starts a task; `body` gets the handle, and the entry is removed when it returns.
-    func start(token: Token, name: String, id: String?, cancelOnDisconnect: Bool, on executor: (any TaskExecutor)?, _ body: @escaping @Sendable (BackgroundTask) async -> Void) -> BackgroundTask {
-        entries.withLock { entries in
+    private let entries = Mutex(Entries())
+
+    /// Registers and starts a task; `body` gets the handle, and the entry is removed when it
+    /// returns. Throws ``TooManyTasksError`` if the tab already runs `limit` tasks.
+    func start(
+        token: Token, name: String, id: String?, cancelOnDisconnect: Bool, limit: Int, on executor: (any TaskExecutor)?,
+        _ body: @escaping @Sendable (BackgroundTask) async -> Void
+    ) throws -> BackgroundTask {
+        try entries.withLock { entries in
+            guard entries.perTab[token, default: 0] < limit else { throw TooManyTasksError(limit: limit) }
+            entries.perTab[token, default: 0] += 1
             entries.nextID += 1
             let handle = BackgroundTask(id: entries.nextID, token: token, name: name, cancelID: id)
             // Detached: a task must not inherit the lock scope of the handler that started it.
@@ -85,7 +97,11 @@ final class TaskRegistry: Sendable {
     }
 
     func finish(_ handle: BackgroundTask) {
-        _ = entries.withLock { $0.running.removeValue(forKey: handle.id) }
+        entries.withLock { entries in
+            guard entries.running.removeValue(forKey: handle.id) != nil else { return }
+            let left = entries.perTab[handle.token, default: 1] - 1
+            entries.perTab[handle.token] = left > 0 ? left : nil
+        }
     }
 
     var all: [BackgroundTask] {
@@ -93,7 +109,7 @@ final class TaskRegistry: Sendable {
     }
 
     func count(of token: Token) -> Int {
-        entries.withLock { $0.running.values.count { $0.handle.token == token } }
+        entries.withLock { $0.perTab[token] ?? 0 }
     }
 
     func cancel(_ handle: BackgroundTask) {

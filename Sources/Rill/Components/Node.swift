@@ -138,7 +138,8 @@ extension Node {
     }
 
     /// Every state type that an expression or event of this node refers to, by full name.
-    func collectStates(into states: inout [String: any LiveState.Type]) {
+    /// Gathers the states the node shows or sends events to, and the names of those events.
+    func collect(states: inout [String: any LiveState.Type], events: inout Set<String>) {
         switch content {
         case .element(let element):
             for tree in element.style.values { tree.collectStates(into: &states) }
@@ -146,22 +147,23 @@ extension Node {
             for tree in element.props.values { tree.collectStates(into: &states) }
             for handler in element.on.values {
                 if let state = handler.stateType { states[state.fullName] = state }
+                events.insert(handler.event)
                 for tree in handler.payload.values { tree.collectStates(into: &states) }
             }
-            for child in element.children { child.collectStates(into: &states) }
+            for child in element.children { child.collect(states: &states, events: &events) }
         case .text(let value):
             value.collectStates(into: &states)
         case .cond(let test, let then, let otherwise):
             test.collectStates(into: &states)
-            then.collectStates(into: &states)
-            otherwise.collectStates(into: &states)
+            then.collect(states: &states, events: &events)
+            otherwise.collect(states: &states, events: &events)
         case .foreach(let each, _, let item):
             each.collectStates(into: &states)
-            item.collectStates(into: &states)
+            item.collect(states: &states, events: &events)
         case .chart(let chart):
             chart.data.collectStates(into: &states)
         case .group(let nodes):
-            for node in nodes { node.collectStates(into: &states) }
+            for node in nodes { node.collect(states: &states, events: &events) }
         }
     }
 }

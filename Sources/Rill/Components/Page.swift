@@ -16,6 +16,9 @@ public struct Page: Sendable {
     public let title: String
     /// Every state type whose vars the page shows or whose events it sends, by full name.
     public let states: [any LiveState.Type]
+    /// The full names of the events the page's components send: what a tab showing it may
+    /// send over its socket (with the app's ``App/publicEvents``).
+    public let events: Set<String>
     /// The page object: title, path, socket, initial state and node tree.
     public let json: JSON
     private let serializedJSON: String
@@ -30,11 +33,13 @@ public struct Page: Sendable {
     public init(_ path: String, title: String, @ComponentBuilder content: () -> some Component) {
         let root = content().compiled()
         var statesByName: [String: any LiveState.Type] = [:]
-        root.collectStates(into: &statesByName)
+        var events: Set<String> = []
+        root.collect(states: &statesByName, events: &events)
         let states = statesByName.sorted { $0.key < $1.key }.map(\.value)
         self.path = path
         self.title = title
         self.states = states
+        self.events = events
         self.json = [
             "title": .string(title),
             "path": .string(path),

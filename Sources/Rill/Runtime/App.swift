@@ -20,6 +20,13 @@ public final class App: Sendable {
     public let clock: any Clock<Duration>
     /// Events a tab may have waiting before new ones are refused.
     public let maxQueuedEvents: Int
+    /// Background tasks a tab may have running at once; more are refused with an error.
+    public let maxTasksPerTab: Int
+    /// Events a tab may send over its socket although no page's component sends them, by full name.
+    public let publicEvents: Set<String>
+    /// What a tab's socket may send: every page's events and ``publicEvents``; `nil` (an app
+    /// without pages, whose front end is its own) allows every event.
+    private let callable: Set<String>?
     /// The app's logger.
     public let logger: Logger
     /// A tab lock held longer than this is logged as a warning while it is still held.
@@ -55,6 +62,9 @@ public final class App: Sendable {
     ///   - manager: Where states live; in this process's memory by default.
     ///   - clock: The clock background tasks sleep on.
     ///   - maxQueuedEvents: Events a tab may have waiting (default 1000); more are refused with an error.
+    ///   - maxTasksPerTab: Background tasks a tab may have running at once (default 16).
+    ///   - publicEvents: Full names of events a tab may send although no page's component does,
+    ///     e.g. for a script of your own on the page. Without pages, every event is public.
     ///   - logger: Where the app logs failed events and slow locks.
     ///   - slowLockWarning: Log a warning, naming the tab and the event or task, while a tab's
     ///     lock has been held longer than this (default one second).
@@ -64,6 +74,8 @@ public final class App: Sendable {
         manager: any StateManager = MemoryStateManager(),
         clock: any Clock<Duration> = ContinuousClock(),
         maxQueuedEvents: Int = 1000,
+        maxTasksPerTab: Int = 16,
+        publicEvents: Set<String> = [],
         slowLockWarning: Duration = .seconds(1),
         logger: Logger = Logger(label: "rill")
     ) {
@@ -72,6 +84,9 @@ public final class App: Sendable {
         self.manager = manager
         self.clock = clock
         self.maxQueuedEvents = maxQueuedEvents
+        self.maxTasksPerTab = maxTasksPerTab
+        self.publicEvents = publicEvents
+        self.callable = pages.isEmpty ? nil : pages.reduce(publicEvents) { $0.union($1.events) }
         self.logger = logger
         self.lockWatch = LockWatch(threshold: slowLockWarning, logger: logger)
         manager.relay?.bind { [weak self] token, update in
@@ -215,6 +230,16 @@ public final class App: Sendable {
 
     // MARK: Events
 
+    /// Runs an event a tab sent over its socket: like ``send(_:to:)``, but only an event one of
+    /// the app's pages sends, or one of ``publicEvents``; anything else — a background task the
+    /// page only reaches through a handler, a setter no input binds — is reported as no event.
+    public func receive(_ event: EventSpec, from token: Token) {
+        if let callable, !callable.contains(event.name) {
+            return report(token, event: event.name, NotCallableError(event: event.name))
+        }
+        send(event, to: token)
+    }
+
     /// Runs an event for a tab: a normal event joins the tab's queue, a background task starts
     /// at once. An unknown event, a payload that does not fit, or a full queue is reported to
     /// the tab as an error and changes nothing.
@@ -233,7 +258,7 @@ public final class App: Sendable {
             case .background(let cancelOnDisconnect, let decode):
                 let body = try decode(payload)
                 if event.cancelInFlight, let id = event.cancelID { tasks.cancel(token: token, id: id) }
-                start(token, name: event.name, id: event.cancelID, cancelOnDisconnect: cancelOnDisconnect, body)
+                try start(token, name: event.name, id: event.cancelID, cancelOnDisconnect: cancelOnDisconnect, body)
             }
         } catch {
             report(token, event: event.name, error)
@@ -360,8 +385,8 @@ public final class App: Sendable {
         tasks.cancel(token: token, id: id)
     }
 
-    private func start(_ token: Token, name: String, id: String?, cancelOnDisconnect: Bool, _ body: @escaping @Sendable (TabState) async throws -> Void) {
-        _ = tasks.start(token: token, name: name, id: id, cancelOnDisconnect: cancelOnDisconnect, on: executor(token)) { handle in
+    private func start(_ token: Token, name: String, id: String?, cancelOnDisconnect: Bool, _ body: @escaping @Sendable (TabState) async throws -> Void) throws {
+        _ = try tasks.start(token: token, name: name, id: id, cancelOnDisconnect: cancelOnDisconnect, limit: maxTasksPerTab, on: executor(token)) { handle in
             do {
                 let snapshot = try await self.manager.snapshot(token, registry: self.registry)
                 try await BackgroundContext.$current.withValue(BackgroundContext(app: self, task: handle)) {

@@ -27,6 +27,27 @@ public struct UnknownEventError: Error, CustomStringConvertible, Sendable, Equat
     }
 }
 
+/// A tab's socket sent an event that none of the app's pages sends and that is not one of
+/// ``App/publicEvents``. Nothing ran.
+public struct NotCallableError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// The name that was sent.
+    public let event: String
+
+    public var description: String {
+        "no event '\(event.clipped())' for this page: a tab may send the events its pages' components send, and those the app lists in App(publicEvents:)"
+    }
+}
+
+/// A tab already runs as many background tasks as the app allows; the new one did not start.
+public struct TooManyTasksError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// The limit.
+    public let limit: Int
+
+    public var description: String {
+        "this tab already runs \(limit) background tasks, the most it may (App(maxTasksPerTab:)); the task did not start"
+    }
+}
+
 /// State was changed where no lock is held. Change state in a handler, inside
 /// ``LiveState/withState(_:)`` in a background task, or with ``App/modifyState(_:_:)``.
 public struct ImmutableStateError: Error, CustomStringConvertible, Sendable {
