@@ -13,6 +13,7 @@ final class RedisRelay: UpdateRelay {
     private let subscriber: RedisSubscriber
     private let logger: Logger
     private let deliver = Mutex<(@Sendable (Token, StateUpdate) -> Void)?>(nil)
+    private let superseded = Mutex<(@Sendable (Token) -> Void)?>(nil)
     private let handlers = Mutex<[String: @Sendable ([UInt8]) -> Void]>([:])
 
     static let prefix = "rill:socket:"
@@ -36,9 +37,24 @@ final class RedisRelay: UpdateRelay {
         handlers.withLock { $0[channel] = handler }
     }
 
-    func bind(_ deliver: @escaping @Sendable (Token, StateUpdate) -> Void) {
+    func bind(deliver: @escaping @Sendable (Token, StateUpdate) -> Void, superseded: @escaping @Sendable (Token) -> Void) {
         self.deliver.withLock { $0 = deliver }
+        self.superseded.withLock { $0 = superseded }
     }
+
+    /// A process holds the socket exactly while it subscribes to the tab's channel.
+    func isAttached(_ token: Token) async throws -> Bool {
+        let reply = try await client.send(["PUBSUB", "NUMSUB", Self.channel(token)])
+        guard let fields = reply.array, fields.count == 2 else { return false }
+        return (fields[1].int ?? 0) > 0
+    }
+
+    func supersede(_ token: Token) async throws {
+        _ = try await client.publish(Self.channel(token), Self.supersedeMessage)
+    }
+
+    /// Published on a tab's channel: the tab took its socket over elsewhere.
+    static let supersedeMessage = #"{"s":true}"#
 
     func attach(_ token: Token) async throws {
         try await subscriber.subscribe([Self.channel(token)])
@@ -60,7 +76,9 @@ final class RedisRelay: UpdateRelay {
               let token = Token(String(message.channel.dropFirst(Self.prefix.count)))
         else { return }
         do {
-            let update = try Self.decode(JSON(parsing: message.payload))
+            let json = try JSON(parsing: message.payload)
+            if json["s"] == true { return superseded.withLock { $0 }?(token) ?? () }
+            let update = try Self.decode(json)
             deliver.withLock { $0 }?(token, update)
         } catch {
             logger.warning("relayed update could not be read", metadata: ["channel": "\(message.channel)", "error": "\(error)"])

@@ -140,6 +140,53 @@ public final class RedisStateManager: StateManager {
         return decode(token, registry, reply.array ?? [])
     }
 
+    /// Tabs whose socket is with this process: their states' expiry is pushed back while they stay.
+    private let connectedTabs = Mutex<(tokens: Set<Token>, refreshing: Bool)>(([], false))
+
+    public func connected(_ token: Token) async {
+        let start = connectedTabs.withLock { connected -> Bool in
+            connected.tokens.insert(token)
+            defer { connected.refreshing = true }
+            return !connected.refreshing
+        }
+        if start { Task.detached { [weak self] in await self?.refreshConnectedTabs() } }
+    }
+
+    public func disconnected(_ token: Token) async {
+        _ = connectedTabs.withLock { $0.tokens.remove(token) }
+        do {
+            _ = try await client.pexpire(Self.tabKey(token), milliseconds: Int(Self.milliseconds(tokenExpiry)))
+        } catch {
+            logger.debug("expiry of a disconnected tab not reset; it runs from the last change", metadata: ["token": "\(token)"])
+        }
+    }
+
+    /// Every third of the token expiry, renews the expiry of the connected tabs' states; a
+    /// process that dies stops renewing, so its tabs' states expire as if disconnected then.
+    private func refreshConnectedTabs() async {
+        let interval = max(tokenExpiry / 3, .milliseconds(200))
+        let expiry = "\(Self.milliseconds(tokenExpiry))"
+        while true {
+            try? await Task.sleep(for: interval)
+            let tokens = connectedTabs.withLock { connected -> [Token]? in
+                guard !connected.tokens.isEmpty else {
+                    connected.refreshing = false
+                    return nil
+                }
+                return Array(connected.tokens)
+            }
+            guard let tokens else { return }
+            for start in stride(from: 0, to: tokens.count, by: 500) {
+                let batch = tokens[start..<min(start + 500, tokens.count)].map { ["PEXPIRE", Self.tabKey($0), expiry] }
+                do {
+                    _ = try await client.pipeline(batch)
+                } catch {
+                    logger.warning("could not renew the expiry of connected tabs", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+    }
+
     public func remove(_ token: Token) async throws {
         kept.drop(token)
         _ = try await client.del([Self.tabKey(token)])

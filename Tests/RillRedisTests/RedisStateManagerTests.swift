@@ -6,6 +6,7 @@ import Logging
 import RedisClient
 import Rill
 import RillRedis
+import Synchronization
 import Testing
 
 @LiveState
@@ -217,6 +218,46 @@ struct RedisStateManagerTests {
         #expect(state[LockState.self].writer == "")
         #expect(state[OtherState.self].note == "kept")
         #expect(logs.entries.contains { $0.level == .warning && "\($0.message)".contains("no longer fits") })
+    }
+
+    @Test func aConnectedTabsStateIsRenewedAndExpiresFromItsDisconnect() async throws {
+        let url = try #require(redisURL)
+        let manager = try RedisStateManager(url: url, tokenExpiry: .seconds(1))
+        let token = Token.random()
+        let lease = try await manager.acquire(token, registry: registry)
+        var state = lease.state
+        state[LockState.self].writer = "kept"
+        try await lease.commit(state)
+        await lease.release()
+        await manager.connected(token)
+        // Three expiries long: without renewal the state would be gone.
+        try await Task.sleep(for: .seconds(3))
+        #expect(try await manager.snapshot(token, registry: registry)[LockState.self].writer == "kept")
+        await manager.disconnected(token)
+        let ttl = try await raw().send(["PTTL", "rill:tab:\(token)"]).int ?? -1
+        #expect(ttl > 0 && ttl <= 1000, "expiry counts from the disconnect")
+        #expect(try await eventually(timeout: .seconds(10)) {
+            try await raw().send(["EXISTS", "rill:tab:\(token)"]).int == 0
+        })
+    }
+
+    @Test func theRelayKnowsWhichTabsAnyProcessHoldsAndClosesThemOnTakeover() async throws {
+        let url = try #require(redisURL)
+        let first = try RedisStateManager(url: url)
+        let second = try RedisStateManager(url: url)
+        let firstRelay = try #require(first.relay)
+        let secondRelay = try #require(second.relay)
+        let closed = Mutex<[Token]>([])
+        firstRelay.bind(deliver: { _, _ in }, superseded: { token in closed.withLock { $0.append(token) } })
+        secondRelay.bind(deliver: { _, _ in }, superseded: { _ in })
+        let token = Token.random()
+        #expect(try await secondRelay.isAttached(token) == false)
+        try await firstRelay.attach(token)
+        #expect(try await secondRelay.isAttached(token))
+        try await secondRelay.supersede(token)
+        #expect(try await eventually { closed.withLock { $0 } == [token] })
+        await firstRelay.detach(token)
+        #expect(try await eventually { try await secondRelay.isAttached(token) == false })
     }
 
     @Test func redisThatCannotBeReachedIsAClearError() async throws {

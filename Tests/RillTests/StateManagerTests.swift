@@ -88,6 +88,24 @@ import Testing
         #expect(try await manager.snapshot(token, registry: registry)[CounterState.self].count == 0)
     }
 
+    @Test func aConnectedTabNeverExpiresAndItsExpiryCountsFromTheDisconnect() async throws {
+        let time = ManualTime()
+        let manager = MemoryStateManager(expiry: .seconds(60), now: time.now)
+        let token = Token.random()
+        try await write(manager, token, count: 4)
+        await manager.connected(token)
+        time.advance(.seconds(600))
+        manager.sweep()
+        #expect(manager.count == 1)
+        await manager.disconnected(token)
+        time.advance(.seconds(59))
+        manager.sweep()
+        #expect(manager.count == 1)
+        time.advance(.seconds(2))
+        manager.sweep()
+        #expect(manager.count == 0)
+    }
+
     @Test func aLockedStateNeverExpires() async throws {
         let time = ManualTime()
         let manager = MemoryStateManager(expiry: .seconds(60), now: time.now)

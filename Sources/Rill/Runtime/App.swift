@@ -89,9 +89,9 @@ public final class App: Sendable {
         self.callable = pages.isEmpty ? nil : pages.reduce(publicEvents) { $0.union($1.events) }
         self.logger = logger
         self.lockWatch = LockWatch(threshold: slowLockWarning, logger: logger)
-        manager.relay?.bind { [weak self] token, update in
-            self?.deliverHere(token, update)
-        }
+        manager.relay?.bind(
+            deliver: { [weak self] token, update in self?.deliverHere(token, update) },
+            superseded: { [weak self] token in self?.supersede(token) })
     }
 
     // MARK: Tabs
@@ -111,6 +111,18 @@ public final class App: Sendable {
     @discardableResult
     public func connect(_ token: Token, router: RouterData? = nil, sink: any UpdateSink, takeOver: Bool = true) async throws -> Bool {
         if !takeOver, isConnected(token) { return false }
+        // The same check and takeover with every process that shares the states.
+        if let relay = manager.relay, !isConnected(token) {
+            if !takeOver {
+                if try await relay.isAttached(token) { return false }
+            } else {
+                do {
+                    try await relay.supersede(token)
+                } catch {
+                    logger.warning("a socket of this tab elsewhere could not be told to close", metadata: ["token": "\(token)", "error": "\(error)"])
+                }
+            }
+        }
         let lease = try await manager.acquire(token, registry: registry)
         var state = lease.state
         let delta = state.hydrate()
@@ -128,6 +140,7 @@ public final class App: Sendable {
         }
         if connected {
             sink.send(StateUpdate(delta: delta, isHydration: true))
+            await manager.connected(token)
             do {
                 try await manager.relay?.attach(token)
             } catch {
@@ -168,10 +181,20 @@ public final class App: Sendable {
         }
         if removed {
             tasks.cancel(token: token, onlyOnDisconnect: true)
-            if let relay = manager.relay {
-                Task { await relay.detach(token) }
+            Task {
+                // A socket that reconnected meanwhile keeps the subscription and the state.
+                guard !self.isConnected(token) else { return }
+                await self.manager.relay?.detach(token)
+                await self.manager.disconnected(token)
             }
         }
+    }
+
+    /// The tab connected to another process with `resume`: its socket here closes with 4001.
+    private func supersede(_ token: Token) {
+        guard let sink = connections.withLock({ $0[token]?.sink }) else { return }
+        disconnect(token, sink: sink)
+        sink.close(.superseded)
     }
 
     /// Whether a tab with this token is connected.

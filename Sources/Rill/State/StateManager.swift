@@ -17,6 +17,10 @@ public protocol StateManager: Sendable {
     func snapshot(_ token: Token, registry: StateRegistry) async throws -> TabState
     /// Forgets a tab's state.
     func remove(_ token: Token) async throws
+    /// The tab's socket is now with this process: its state must not expire while it stays.
+    func connected(_ token: Token) async
+    /// The tab's socket left this process: the state's expiry counts from now.
+    func disconnected(_ token: Token) async
     /// Carries updates to tabs whose socket is with another process; `nil` when every tab's
     /// socket is with this one (the memory manager).
     var relay: (any UpdateRelay)? { get }
@@ -24,13 +28,20 @@ public protocol StateManager: Sendable {
 
 extension StateManager {
     public var relay: (any UpdateRelay)? { nil }
+    public func connected(_ token: Token) async {}
+    public func disconnected(_ token: Token) async {}
 }
 
 /// Carries updates between processes that share states, so a change made in one process
 /// reaches a tab whose socket is with another.
 public protocol UpdateRelay: Sendable {
-    /// Hands the app the way to deliver updates that arrive for tabs connected here.
-    func bind(_ deliver: @escaping @Sendable (Token, StateUpdate) -> Void)
+    /// Hands the app the way to deliver updates that arrive for tabs connected here, and to
+    /// close a tab's socket here when the tab reconnected to another process.
+    func bind(deliver: @escaping @Sendable (Token, StateUpdate) -> Void, superseded: @escaping @Sendable (Token) -> Void)
+    /// Whether some process, this one or another, holds the tab's socket.
+    func isAttached(_ token: Token) async throws -> Bool
+    /// Asks whichever process holds the tab's socket to close it: the tab took it over elsewhere.
+    func supersede(_ token: Token) async throws
     /// This process now holds the tab's socket: updates for it from elsewhere come here.
     func attach(_ token: Token) async throws
     /// This process no longer holds the tab's socket.
@@ -64,7 +75,8 @@ extension StateLease {
 
 /// Keeps states in this process's memory: the embedded default.
 ///
-/// A state not used for ``expiry`` is dropped (never while its lock is held).
+/// A state not used for ``expiry`` is dropped — never while its lock is held or its tab is
+/// connected; a tab's expiry counts from its disconnect.
 public final class MemoryStateManager: StateManager {
     private struct Stored {
         var states: [String: any LiveState]
@@ -76,7 +88,7 @@ public final class MemoryStateManager: StateManager {
     public let expiry: Duration
     private let now: @Sendable () -> ContinuousClock.Instant
     private let lock = KeyedLock<Token>()
-    private let stored = Mutex<(tabs: [Token: Stored], lastSweep: ContinuousClock.Instant?)>(([:], nil))
+    private let stored = Mutex<(tabs: [Token: Stored], lastSweep: ContinuousClock.Instant?, connected: Set<Token>)>(([:], nil, []))
 
     /// Creates an empty manager.
     /// - Parameters:
@@ -107,14 +119,26 @@ public final class MemoryStateManager: StateManager {
     /// Number of tabs whose state is held.
     public var count: Int { stored.withLock { $0.tabs.count } }
 
-    /// Drops every state unused for longer than ``expiry`` whose lock is free.
+    /// Drops every state unused for longer than ``expiry`` whose lock is free and whose tab is not connected.
     public func sweep() {
         let now = now()
         stored.withLock { stored in
             stored.lastSweep = now
             stored.tabs = stored.tabs.filter { token, tab in
-                now - tab.lastUsed <= expiry || lock.isLocked(token)
+                now - tab.lastUsed <= expiry || lock.isLocked(token) || stored.connected.contains(token)
             }
+        }
+    }
+
+    public func connected(_ token: Token) async {
+        _ = stored.withLock { $0.connected.insert(token) }
+    }
+
+    public func disconnected(_ token: Token) async {
+        let now = now()
+        stored.withLock { stored in
+            stored.connected.remove(token)
+            stored.tabs[token]?.lastUsed = now
         }
     }
 
