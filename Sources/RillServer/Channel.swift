@@ -66,7 +66,7 @@ struct RillChannel: ServerChildChannel, HTTPChannelHandler {
         let maxMessageSize = configuration.maxMessageSize
         return channel.eventLoop.makeCompletedFuture {
             let admission = NIOLoopBoundBox<Admission?>(nil, eventLoop: channel.eventLoop)
-            let timer = RequestTimer(headerTimeout: configuration.headerTimeout, idleTimeout: configuration.idleTimeout)
+            let timer = RequestGuard(headerTimeout: configuration.headerTimeout, idleTimeout: configuration.idleTimeout)
             let boundTimer = NIOLoopBound(timer, eventLoop: channel.eventLoop)
             let upgrader = NIOTypedWebSocketServerUpgrader<Upgrade>(
                 maxFrameSize: maxMessageSize,
@@ -102,8 +102,8 @@ struct RillChannel: ServerChildChannel, HTTPChannelHandler {
             )
             var pipeline = NIOUpgradableHTTPServerPipelineConfiguration<Upgrade>(upgradeConfiguration: upgradeConfiguration)
             pipeline.enablePipelining = false
-            // A request that does not parse is answered 400 and the connection closed.
-            pipeline.enableErrorHandling = true
+            // RequestGuard answers a request that does not parse.
+            pipeline.enableErrorHandling = false
             pipeline.enableResponseHeaderValidation = false
             let upgrade = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: pipeline)
             try channel.pipeline.syncOperations.addHandler(timer)
@@ -182,8 +182,8 @@ final class ConnectionCount: Sendable {
 struct ConnectionLimitReached: Error {}
 
 /// Closes an HTTP connection that is too slow to send a request head (or a body), or that sits
-/// idle between requests too long.
-final class RequestTimer: ChannelDuplexHandler, RemovableChannelHandler {
+/// idle between requests too long, and answers a request that does not parse with 400 and a close.
+final class RequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
@@ -192,6 +192,8 @@ final class RequestTimer: ChannelDuplexHandler, RemovableChannelHandler {
     private let headerTimeout: TimeAmount
     private let idleTimeout: TimeAmount
     private var deadline: Scheduled<Void>?
+    /// A response head went out and its end has not.
+    private var responding = false
 
     init(headerTimeout: Duration, idleTimeout: Duration) {
         self.headerTimeout = TimeAmount(headerTimeout)
@@ -222,10 +224,30 @@ final class RequestTimer: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) {
+        switch unwrapOutboundIn(data) {
+        case .head(let head) where head.status.code >= 200:
+            responding = true
+        case .end:
+            responding = false
             arm(context, idleTimeout)
+        default:
+            break
         }
         context.write(data, promise: promise)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard error is HTTPParserError else { return context.fireErrorCaught(error) }
+        let channel = context.channel
+        guard !responding else { return channel.close(promise: nil) }
+        let body = ByteBuffer(string: "the request is not valid HTTP/1.1\n")
+        var headers = HTTPHeaders(Assets.securityHeaders.map { ($0.name.rawName, $0.value) })
+        headers.add(name: "Connection", value: "close")
+        headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
+        headers.add(name: "Content-Length", value: "\(body.readableBytes)")
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .badRequest, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
     }
 
     private func arm(_ context: ChannelHandlerContext, _ timeout: TimeAmount) {
