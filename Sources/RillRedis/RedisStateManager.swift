@@ -83,6 +83,12 @@ public final class RedisStateManager: StateManager {
             guard let token = Token(String(decoding: payload, as: UTF8.self)) else { return }
             kept.wanted(token, held: local.isLocked(token))
         }
+        // The mark that says this process lives: while it does, no one takes its locks early.
+        Task.detached { [weak self] in
+            while await self?.markAlive() != nil {
+                try? await Task.sleep(for: Self.aliveExpiry / 3)
+            }
+        }
         // After a reconnect announcements may have been missed: wake everyone to retry.
         subscriber.onReconnect { unlocks.announceAll() }
         Task { try? await subscriber.subscribe([Self.unlockChannel, Self.wantedChannel]) }
@@ -106,6 +112,18 @@ public final class RedisStateManager: StateManager {
         public var description: String { "'\(url)' is not a Redis URL; write redis://host:port, e.g. redis://127.0.0.1:6379" }
     }
 
+    /// How long a process's `rill:alive:` mark outlives its last renewal: after a crash, its
+    /// tabs' locks are free this long after, however long ``lockExpiry`` is.
+    static let aliveExpiry = Duration.seconds(3)
+
+    private func markAlive() async {
+        do {
+            _ = try await client.send(["SET", "rill:alive:\(processID)", "1", "PX", "\(Self.milliseconds(Self.aliveExpiry))"])
+        } catch {
+            logger.debug("alive mark not renewed", metadata: ["error": "\(error)"])
+        }
+    }
+
     static func tabKey(_ token: Token) -> String { "rill:tab:\(token)" }
     static func lockKey(_ token: Token) -> String { "rill:lock:\(token)" }
     static func waitKey(_ token: Token) -> String { "rill:wait:\(token)" }
@@ -122,7 +140,10 @@ public final class RedisStateManager: StateManager {
                 let reply = try await client.evalsha(
                     Scripts.acquire,
                     keys: [Self.lockKey(token), Self.tabKey(token), Self.waitKey(token)],
-                    args: [owner, "\(Self.milliseconds(lockExpiry))", "\(Self.milliseconds(tokenExpiry))", Self.wantedChannel, token.rawValue, "\(processID):"])
+                    args: [
+                        owner, "\(Self.milliseconds(lockExpiry))", "\(Self.milliseconds(tokenExpiry))", Self.wantedChannel,
+                        token.rawValue, "\(processID):", "\(Self.milliseconds(Self.aliveExpiry))",
+                    ])
                 if let fields = reply.array {
                     let state = decode(token, registry, fields)
                     return Lease(manager: self, token: token, owner: owner, state: state)

@@ -5,15 +5,24 @@ import RedisClient
 enum Scripts {
     /// Takes the lock if it is free and, in the same step, loads the tab and refreshes its expiry;
     /// if the lock is held, marks the tab as waited for so its release is announced, and asks
-    /// the process keeping it to let it go. A lock held under the caller's own process prefix
-    /// is taken over: a process asks only when it holds the tab nowhere else, so such a lock is
-    /// one whose release never reached Redis (it was down).
+    /// the process keeping it to let it go. A lock counts as free when its holder's process is
+    /// dead (its `rill:alive:` mark expired: killed, or cut off from Redis), so a crash stalls
+    /// the tab for the mark's lifetime, not the lock's. A lock held under the caller's own process
+    /// prefix is taken over too: a process asks only when it holds the tab nowhere else, so such
+    /// a lock is one whose release never reached Redis (it was down). Each call renews the
+    /// caller's own mark.
     /// KEYS: lock, tab, wait mark. ARGV: owner, lock expiry ms, tab expiry ms, wanted channel,
-    /// token, process prefix.
+    /// token, process prefix (`id:`), alive mark expiry ms.
     /// Returns the tab's fields (a flat array, possibly empty) or nil when the lock is held.
     static let acquire = RedisScript("""
+        redis.call('SET', 'rill:alive:' .. string.sub(ARGV[6], 1, -2), '1', 'PX', ARGV[7])
         local holder = redis.call('GET', KEYS[1])
-        if (not holder) or string.sub(holder, 1, #ARGV[6]) == ARGV[6] then
+        local free = (not holder) or string.sub(holder, 1, #ARGV[6]) == ARGV[6]
+        if not free then
+          local process = string.match(holder, '^(.*):[0-9]+$')
+          free = process ~= nil and redis.call('EXISTS', 'rill:alive:' .. process) == 0
+        end
+        if free then
           redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
           redis.call('PEXPIRE', KEYS[2], ARGV[3])
           return redis.call('HGETALL', KEYS[2])

@@ -260,6 +260,29 @@ struct RedisStateManagerTests {
         #expect(try await eventually { try await secondRelay.isAttached(token) == false })
     }
 
+    @Test func aLockOfADeadProcessIsTakenAtOnceAndOneOfALiveProcessIsNot() async throws {
+        let url = try #require(redisURL)
+        let manager = try RedisStateManager(url: url)
+        let redis = try raw()
+        // A process killed while holding a lock: its lock lives on, its alive mark does not.
+        let orphaned = Token.random()
+        _ = try await redis.send(["SET", "rill:lock:\(orphaned)", "deadbeef:1", "PX", "60000"])
+        let started = ContinuousClock.now
+        let lease = try await manager.acquire(orphaned, registry: registry)
+        #expect(ContinuousClock.now - started < .seconds(5), "the dead holder's 60 s lock was waited out")
+        await lease.release()
+        // A live process's lock is respected.
+        let held = Token.random()
+        _ = try await redis.send(["SET", "rill:alive:cafe", "1", "PX", "60000"])
+        _ = try await redis.send(["SET", "rill:lock:\(held)", "cafe:1", "PX", "60000"])
+        let waiter = Task { try await manager.acquire(held, registry: registry) }
+        try await Task.sleep(for: .seconds(1))
+        #expect(try await redis.send(["GET", "rill:lock:\(held)"]).string == "cafe:1")
+        waiter.cancel()
+        _ = try? await waiter.value
+        _ = try await redis.send(["DEL", "rill:alive:cafe", "rill:lock:\(held)"])
+    }
+
     @Test func redisThatCannotBeReachedIsAClearError() async throws {
         let manager = try RedisStateManager(url: "redis://127.0.0.1:1")
         await #expect(throws: RedisConnectionError.self) {
