@@ -27,4 +27,5 @@ let page = Page("/", title: "Rill bench") {
         Button("Increment", onClick: BenchState.event.increment)
     }
 }
-try await App.serve(pages: [page])
+// The load generator starts the background task directly; no component on the page does.
+try await App.serve(pages: [page], publicEvents: [BenchState.event.bgCount.name])

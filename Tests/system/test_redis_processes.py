@@ -16,10 +16,12 @@ def test_two_processes_four_tasks_each_of_a_hundred_locked_increments_make_eight
     tab = token()
     on_a = a.socket(tab)
     on_a.hydrate()
+    for _ in range(4):
+        on_a.event("bench_state.bg_count", n=100)
+    # The tab moves to b: a closes its socket (4001), and its tasks go on beside b's.
     on_b = b.socket(tab, resume=True)
     on_b.hydrate()
     for _ in range(4):
-        on_a.event("bench_state.bg_count", n=100)
         on_b.event("bench_state.bg_count", n=100)
     # Each socket sees the deltas of its own process's tasks, so read the committed total from
     # Redis through fresh connections until every task is done.
