@@ -1,6 +1,11 @@
 // The server's settings, from command-line options and the environment.
 
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
 import NIOCore
 import NIOPosix
@@ -32,11 +37,14 @@ public struct ServerConfiguration: Sendable {
     public var headerTimeout: Duration
     /// How long a kept-alive HTTP connection may sit between requests.
     public var idleTimeout: Duration
-    /// Open connections (pages and sockets) at most; past it a new one is closed at once and logged.
+    /// Open connections (pages and sockets) at most; past it a new one is closed at once and
+    /// logged. The default leaves room under the process's file-descriptor limit for Redis
+    /// connections and files, so a flood of idle connections cannot take the last descriptor.
     public var maxConnections: Int
 
     /// The defaults: 127.0.0.1:8000, same-origin sockets, loopback host names, 1 MiB messages,
-    /// 10 s for a request head, 60 s idle, 4096 connections, 10 s grace, info logs.
+    /// 10 s for a request head, 60 s idle, 4096 connections (fewer under a low descriptor
+    /// limit), 10 s grace, info logs.
     public init(
         host: String = "127.0.0.1",
         port: Int = 8000,
@@ -45,7 +53,7 @@ public struct ServerConfiguration: Sendable {
         maxMessageSize: Int = 1 << 20,
         headerTimeout: Duration = .seconds(10),
         idleTimeout: Duration = .seconds(60),
-        maxConnections: Int = 4096,
+        maxConnections: Int = ServerConfiguration.defaultMaxConnections,
         shutdownGracePeriod: Duration = .seconds(10),
         logLevel: Logger.Level = .info,
         threads: Int? = nil
@@ -61,6 +69,18 @@ public struct ServerConfiguration: Sendable {
         self.headerTimeout = headerTimeout
         self.idleTimeout = idleTimeout
         self.maxConnections = maxConnections
+    }
+
+    /// 4096, or the file-descriptor limit less 64 when that is lower (at least 16).
+    public static var defaultMaxConnections: Int {
+        var limit = rlimit()
+        #if canImport(Glibc)
+        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        #else
+        let resource = RLIMIT_NOFILE
+        #endif
+        guard getrlimit(resource, &limit) == 0, limit.rlim_cur < rlim_t(Int.max) else { return 4096 }
+        return max(16, min(4096, Int(clamping: limit.rlim_cur) - 64))
     }
 
     /// Whether a request's `Host` header names this server: see ``allowedHosts``.
