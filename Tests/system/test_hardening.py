@@ -240,6 +240,27 @@ def test_frames_before_the_tab_is_connected_are_capped_at_one_mebibyte(rill, red
     assert server.alive()
 
 
+def test_small_frames_before_the_tab_is_connected_still_run_after_its_hydrate(rill, redis):
+    """The byte cap must not break the early queue: with Redis paused for a second, a tab sends
+    set_max_counter 44 and then 45 right after the upgrade; once Redis is back it gets its
+    hydrate first and then the deltas 44 and 45, in that order."""
+    server = rill("BackgroundTask", "--redis", redis.url)
+    assert_clean_tab(server)
+    redis.process.send_signal(signal.SIGSTOP)
+    try:
+        ws = RawWS.connect(server.port, token=new_token())
+        ws.event(f"{SEED}.set_max_counter", value=44)
+        ws.event(f"{SEED}.set_max_counter", value=45)
+        time.sleep(1)
+    finally:
+        redis.process.send_signal(signal.SIGCONT)
+    with ws:
+        ws.hydrate(timeout=20)
+        messages = read_until(ws, lambda m: delta_value(m, "max_counter") == 45, timeout=20)
+    values = [delta_value(m, "max_counter") for m in messages if delta_value(m, "max_counter") is not None]
+    assert values == [44, 45], messages
+
+
 # -- 3. HTTP timeouts, malformed requests, connection limit ---------------------------------------
 
 def test_slowloris_request_head_is_cut_off_after_the_header_timeout(rill):
@@ -609,6 +630,16 @@ def test_close_frame_with_invalid_code_is_answered_with_1002(rill, code):
     with RawWS.connect(server.port, token=new_token()) as ws:
         ws.hydrate()
         ws.send_close(code, "bye")
+        expect_close(ws, 1002)
+
+
+def test_close_frame_with_a_one_byte_payload_is_answered_with_1002(rill):
+    """A close frame whose payload is a single byte (half a status code) is a protocol error:
+    the server answers with 1002."""
+    server = rill("BackgroundTask")
+    with RawWS.connect(server.port, token=new_token()) as ws:
+        ws.hydrate()
+        ws.send_frame(CLOSE, b"\x03")
         expect_close(ws, 1002)
 
 
