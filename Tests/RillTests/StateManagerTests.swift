@@ -132,6 +132,12 @@ import Testing
 final class FailingCommitManager: StateManager {
     let inner = MemoryStateManager()
     let failing = Mutex(false)
+    /// Commits save, then fail as if the store's reply was lost.
+    let ambiguous = Mutex(false)
+
+    struct ReplyLost: Error, CustomStringConvertible {
+        var description: String { "the connection closed before the reply arrived; the command may have run" }
+    }
 
     func acquire(_ token: Token, registry: StateRegistry) async throws -> any StateLease {
         Lease(inner: try await inner.acquire(token, registry: registry), manager: self)
@@ -153,6 +159,7 @@ final class FailingCommitManager: StateManager {
         func commit(_ state: TabState, relaying update: StateUpdate?) async throws {
             if manager.failing.withLock({ $0 }) { throw LockExpiredError(token: state.token) }
             try await inner.commit(state, relaying: update)
+            if manager.ambiguous.withLock({ $0 }) { throw ReplyLost() }
         }
 
         func release() async {
@@ -162,6 +169,19 @@ final class FailingCommitManager: StateManager {
 }
 
 @Suite struct FailedCommitTests {
+    @Test func aCommitWhoseReplyWasLostIsFollowedByTheTabsWholeState() async throws {
+        let manager = FailingCommitManager()
+        let app = App(states: [CounterState.self], manager: manager)
+        let tab = try await TestTab.connected(to: app)
+        manager.ambiguous.withLock { $0 = true }
+        tab.send(CounterState.event.increment)
+        #expect(try await tab.receiveError().message.contains("may have run"))
+        manager.ambiguous.withLock { $0 = false }
+        let resync = try await tab.receive()
+        #expect(resync.isHydration)
+        #expect(resync.delta["counter_state"]?["count"] == 1, "the saved count, though its delta never came")
+    }
+
     @Test func aFailedCommitSendsNoDeltaAndStoresNothing() async throws {
         let manager = FailingCommitManager()
         let app = App(states: [CounterState.self], manager: manager)

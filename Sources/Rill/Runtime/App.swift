@@ -349,7 +349,16 @@ public final class App: Sendable {
             // in commit order and never one that was not saved. A tab connected elsewhere gets
             // it from the commit itself.
             let sink = update == nil ? nil : connections.withLock { $0[token]?.sink }
-            try await lease.commit(state, relaying: sink == nil ? update : nil)
+            do {
+                try await lease.commit(state, relaying: sink == nil ? update : nil)
+            } catch let error as LockExpiredError {
+                throw error
+            } catch {
+                // The store may have saved the change before its reply was lost: once it can be
+                // read again, the tab gets its whole state, so it shows what was committed.
+                resync(token)
+                throw error
+            }
             if let update { sink?.send(update) }
             await lease.release()
             for next in scope.chained { send(next, to: token) }
@@ -359,6 +368,26 @@ public final class App: Sendable {
             if !back.isEmpty { await deliver(token, StateUpdate(delta: back)) }
             await lease.release()
             throw error
+        }
+    }
+
+    /// Sends a connected tab its whole state again, retrying with backoff while the store cannot
+    /// be read (for about half a minute).
+    private func resync(_ token: Token) {
+        Task.detached { [weak self] in
+            for attempt in 0..<7 {
+                try? await Task.sleep(for: .milliseconds(250) * (1 << attempt))
+                guard let self, self.isConnected(token) else { return }
+                do {
+                    let lease = try await self.manager.acquire(token, registry: self.registry)
+                    var state = lease.state
+                    self.deliverHere(token, StateUpdate(delta: state.hydrate(), isHydration: true))
+                    await lease.release()
+                    return
+                } catch {
+                    continue
+                }
+            }
         }
     }
 
