@@ -29,9 +29,9 @@ public struct ServerConfiguration: Sendable {
     /// one per core. A process confined to fewer cores (`taskset`, a container) runs best with
     /// one per core it may use.
     public var threads: Int?
-    /// Host names requests may carry in `Host` (any port); `*` allows every name. Empty (the
-    /// default) means the loopback names and the bound address: a page served to a name that
-    /// was not meant for it (DNS rebinding) is refused with 403.
+    /// Host names requests may carry in `Host` (any port) besides the loopback names and the
+    /// bound address, which are always allowed; `*` allows every name. A request naming
+    /// another host (DNS rebinding: a page of an attacker's name resolving here) gets 403.
     public var allowedHosts: [String]
     /// How long a connection may take to send a complete request head; a slower or silent one is closed.
     public var headerTimeout: Duration
@@ -87,10 +87,8 @@ public struct ServerConfiguration: Sendable {
     func hostAllowed(_ header: String?) -> Bool {
         guard let header else { return false }
         let name = Self.hostName(header)
-        if allowedHosts.isEmpty {
-            return ["localhost", "127.0.0.1", "::1"].contains(name) || name == Self.hostName(host)
-        }
-        return allowedHosts.contains("*") || allowedHosts.contains { $0.lowercased() == name }
+        return ["localhost", "127.0.0.1", "::1"].contains(name) || name == Self.hostName(host)
+            || allowedHosts.contains("*") || allowedHosts.contains { $0.lowercased() == name }
     }
 
     /// `Host` without its port, lower-cased, IPv6 brackets removed.

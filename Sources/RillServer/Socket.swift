@@ -396,7 +396,7 @@ struct SocketSession: Sendable {
                     return (sink, nil)
                 }
             } else {
-                refusal = ProtocolError("token '\(asked.prefix(80))' is not 8 to 64 letters, digits, '-' or '_'; this tab got a new one")
+                refusal = ProtocolError("token '\(asked.clipped(80))' is not 8 to 64 letters, digits, '-' or '_'; this tab got a new one")
                 logger.notice("malformed token refused")
             }
         }

@@ -16,10 +16,11 @@ import Testing
         #expect(!configuration.hostAllowed(nil))
     }
 
-    @Test func listedHostsReplaceTheDefaultsAndAStarAllowsAny() {
+    @Test func listedHostsAddToTheDefaultsAndAStarAllowsAny() {
         let listed = ServerConfiguration(allowedHosts: ["shop.example"])
         #expect(listed.hostAllowed("SHOP.example:443"))
-        #expect(!listed.hostAllowed("127.0.0.1:8000"))
+        #expect(listed.hostAllowed("127.0.0.1:8000"))
+        #expect(!listed.hostAllowed("other.example"))
         #expect(ServerConfiguration(allowedHosts: ["*"]).hostAllowed("anything.example"))
     }
 

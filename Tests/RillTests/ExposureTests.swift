@@ -21,7 +21,7 @@ import Testing
             app.receive(EventSpec(name: hidden), from: tab.token)
             let error = try await tab.receiveError()
             #expect(error.event == hidden)
-            #expect(error.message.hasPrefix("no event '\(hidden)' for this page"))
+            #expect(error.message.hasPrefix("no event '\(hidden)' that a page may send"))
         }
         app.receive(EventSpec(name: "my_task_state.set_max_counter", payload: ["value": 3]), from: tab.token)
         #expect(try await tab.receiveDelta() == ["my_task_state": ["max_counter": 3]])

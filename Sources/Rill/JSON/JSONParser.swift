@@ -525,34 +525,54 @@ struct _JSONParser {
         } else {
             number = try parseDoubleSlowly(from: start)
         }
-        try checkLossless(number, significand: significand, overflowed: significandOverflowed, scale: scale, from: start)
+        try checkLossless(number, significand: significand, overflowed: significandOverflowed, from: start)
         return .double(negative ? -number : number)
     }
 
     /// Refuses the two roundings that change what a number says: a nonzero number that becomes
     /// zero, and a whole number below 2^64 that becomes another whole number (`9007199254740993.0`).
     /// Other decimals become the nearest `Double`, as everywhere.
-    private func checkLossless(_ number: Double, significand: UInt64, overflowed: Bool, scale: Int, from start: Int) throws(JSONParseError) {
+    private func checkLossless(_ number: Double, significand: UInt64, overflowed: Bool, from start: Int) throws(JSONParseError) {
         if number == 0, significand != 0 || overflowed {
             throw error("number \(text(from: start)) is too small to be held; it would become 0", at: start)
         }
-        guard !overflowed, significand != 0 else { return }
-        var digits = significand
-        var power = scale
-        while digits % 10 == 0 {
-            digits /= 10
-            power += 1
-        }
-        guard power >= 0, power <= 19 else { return }
-        var whole = digits
-        for _ in 0..<power {
-            let (next, overflow) = whole.multipliedReportingOverflow(by: 10)
-            if overflow { return }
-            whole = next
-        }
-        if whole > 1 << 53, UInt64(exactly: number) != whole {
+        // Below 2^53 every whole number is exact; past 2^64 the literal names no 64-bit integer.
+        guard number >= 9_007_199_254_740_992, number < 18_446_744_073_709_551_616 else { return }
+        if let whole = wholeDigits(from: start), whole != String(UInt64(number)) {
             throw error("number \(text(from: start)) is a whole number a Double cannot hold exactly", at: start)
         }
+    }
+
+    /// The literal from `start` written as a plain integer (`90.0e1` → `"900"`), or nil when it
+    /// has a fractional part or more than 25 digits.
+    private func wholeDigits(from start: Int) -> String? {
+        var digits: [UInt8] = []
+        var fraction = 0
+        var exponent = 0
+        var exponentNegative = false
+        var part = 0   // 0: integer part, 1: fraction, 2: exponent
+        for byte in bytes[start..<position] {
+            switch byte {
+            case ASCII.dot: part = 1
+            case ASCII.lowerE, ASCII.upperE: part = 2
+            case ASCII.minus where part == 2: exponentNegative = true
+            case ASCII.zero...ASCII.nine:
+                if part == 2 {
+                    if exponent < 100_000 { exponent = exponent * 10 + Int(byte - ASCII.zero) }
+                } else {
+                    if !(digits.isEmpty && byte == ASCII.zero) { digits.append(byte) }
+                    if part == 1 { fraction += 1 }
+                }
+            default: break
+            }
+        }
+        var scale = (exponentNegative ? -exponent : exponent) - fraction
+        while digits.last == ASCII.zero {
+            digits.removeLast()
+            scale += 1
+        }
+        guard scale >= 0, digits.count + scale <= 25 else { return nil }
+        return String(decoding: digits, as: UTF8.self) + String(repeating: "0", count: scale)
     }
 
     private func text(from start: Int) -> String {

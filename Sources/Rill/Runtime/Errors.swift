@@ -34,7 +34,7 @@ public struct NotCallableError: Error, CustomStringConvertible, Sendable, Equata
     public let event: String
 
     public var description: String {
-        "no event '\(event.clipped())' for this page: a tab may send the events its pages' components send, and those the app lists in App(publicEvents:)"
+        "no event '\(event.clipped())' that a page may send: a tab may send the events the app's pages' components send, and those listed in App(publicEvents:)"
     }
 }
 
