@@ -125,6 +125,15 @@ public struct Server: Sendable {
         let app = app
         let logger = logger
         let connections = ConnectionCount(limit: configuration.maxConnections)
+        // Refused upgrades come from no tab: their log lines share one budget per reason.
+        let refusals = LogBudget<String>()
+        @Sendable func logRefusal(_ reason: String, _ metadata: Logger.Metadata) {
+            let (log, dropped) = refusals.take(reason)
+            guard log else { return }
+            var metadata = metadata
+            if dropped > 0 { metadata["unlogged"] = "\(dropped)" }
+            logger.notice("socket refused: \(reason)", metadata: metadata)
+        }
         let server = HTTPServerBuilder { responder in
             RillChannel(responder: responder, configuration: configuration, connections: connections, logger: logger) { head, channel in
                 let uri = URI(head.uri)
@@ -133,12 +142,12 @@ public struct Server: Sendable {
                 }
                 let host = head.headers.first(name: "host")
                 guard configuration.hostAllowed(host) else {
-                    logger.notice("socket refused: host not allowed", metadata: ["host": "\((host ?? "-").clipped())"])
+                    logRefusal("host not allowed", ["host": "\((host ?? "-").clipped())"])
                     return .refuse(.forbidden, "host not allowed")
                 }
                 let origin = head.headers.first(name: "origin")
                 guard Self.originAllowed(origin, host: host, configuration: configuration) else {
-                    logger.notice("socket refused: origin not allowed", metadata: ["origin": "\((origin ?? "-").clipped())"])
+                    logRefusal("origin not allowed", ["origin": "\((origin ?? "-").clipped())"])
                     return .refuse(.forbidden, "origin not allowed")
                 }
                 var query: [String: String] = [:]

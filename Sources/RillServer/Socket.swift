@@ -214,8 +214,13 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
         if waiting.isEmpty, context.channel.isWritable {
             write(update)
         } else if !waiting.add(update) {
-            if let token, session.app.logBudget.take(token).allowed {
-                session.logger.warning("error dropped: the tab is not reading", metadata: ["token": "\(token)"])
+            if let token {
+                let (log, dropped) = session.app.logBudget.take(token)
+                if log {
+                    var metadata: Logger.Metadata = ["token": "\(token)"]
+                    if dropped > 0 { metadata["unlogged"] = "\(dropped)" }
+                    session.logger.warning("error dropped: the tab is not reading", metadata: metadata)
+                }
             }
         }
     }
@@ -416,8 +421,11 @@ struct SocketSession: Sendable {
                 app.receive(event, from: sink.token)
             }
         } catch {
-            if app.logBudget.take(sink.token).allowed {
-                logger.notice("message refused", metadata: ["token": "\(sink.token)", "reason": "\("\(error)".clipped(300))"])
+            let (log, dropped) = app.logBudget.take(sink.token)
+            if log {
+                var metadata: Logger.Metadata = ["token": "\(sink.token)", "reason": "\("\(error)".clipped(300))"]
+                if dropped > 0 { metadata["unlogged"] = "\(dropped)" }
+                logger.notice("message refused", metadata: metadata)
             }
             sink.refuse(error)
         }

@@ -43,7 +43,7 @@ import Testing
     }
 
     @Test func aTabsFailuresWriteAFewLinesPerWindowAndCountTheRest() {
-        let budget = LogBudget(lines: 2, window: .seconds(3600))
+        let budget = LogBudget<Token>(lines: 2, window: .seconds(3600))
         let token = Token.random()
         #expect(budget.take(token) == (true, 0))
         #expect(budget.take(token) == (true, 0))
@@ -53,7 +53,7 @@ import Testing
     }
 
     @Test func theNextWindowsFirstLineCountsWhatWasDropped() async throws {
-        let budget = LogBudget(lines: 1, window: .milliseconds(50))
+        let budget = LogBudget<Token>(lines: 1, window: .milliseconds(50))
         let token = Token.random()
         #expect(budget.take(token) == (true, 0))
         #expect(budget.take(token).allowed == false)

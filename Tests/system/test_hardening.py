@@ -347,8 +347,9 @@ MALFORMED = {
     "header line without colon": b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nNoColonInThisLine\r\n\r\n",
     "non-ASCII in the target": b"GET /caf\xc3\xa9\xff HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
     "non-ASCII in a header name": b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-\xff\xfe: 1\r\n\r\n",
-    "non-ASCII in a header value": b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Name: caf\xc3\xa9\xff\r\n\r\n",
 }
+# Bytes past ASCII in a header *value* are obs-text, which HTTP/1.1 lets servers accept for old
+# clients (RFC 9110 5.5); Rill does, so they are not in the table above.
 
 
 @pytest.mark.parametrize("case", list(MALFORMED))

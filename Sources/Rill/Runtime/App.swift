@@ -49,7 +49,7 @@ public final class App: Sendable {
     let tasks = TaskRegistry()
     private let lockWatch: LockWatch
     /// How many log lines each tab's failures may write; the transport's refusals use it too.
-    package let logBudget = LogBudget()
+    package let logBudget = LogBudget<Token>()
 
     /// The pages a server serves for this app.
     public let pages: [Page]
