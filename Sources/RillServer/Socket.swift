@@ -418,7 +418,7 @@ struct SocketSession: Sendable {
         do {
             switch try Incoming(message.readableBytesView) {
             case .event(let event):
-                app.receive(event, from: sink.token)
+                app.receive(event, from: sink.token, bytes: message.readableBytes)
             }
         } catch {
             let (log, dropped) = app.logBudget.take(sink.token)

@@ -112,23 +112,6 @@ import Testing
         #expect(tab.client.closeCode == .unacceptableData)
     }
 
-    @Test func aFloodIsRefusedBeyondTheQueueLimit() async throws {
-        let app = App(states: [WireState.self], maxQueuedEvents: 5)
-        let server = try await RunningServer.start(app)
-        defer { Task { await server.stop() } }
-        let tab = try await server.socket()
-        _ = try await tab.hydrate()
-        try await tab.event("wire_state.hold")
-        for _ in 0..<10 { try await tab.event("wire_state.increment") }
-        for _ in 0..<6 {
-            #expect(try await tab.error().hasPrefix("too many events waiting for this tab (limit 5)"))
-        }
-        WireGate.shared.open()
-        for count in 1...4 {
-            #expect(try await tab.delta() == ["wire_state": ["count": .int(count)]])
-        }
-    }
-
     @Test func twoTabsAreIsolated() async throws {
         let server = try await RunningServer.start(App(states: [WireState.self]))
         defer { Task { await server.stop() } }
@@ -227,5 +210,44 @@ import Testing
         await tab.client.waitClosed()
         #expect(tab.client.closeCode == .goingAway)
         await server.stop()
+    }
+}
+
+/// Tests that hold a tab's queue with the shared ``WireGate``, one at a time.
+@Suite(.serialized) struct QueueLimitTests {
+    @Test func aFloodIsRefusedBeyondTheQueueLimit() async throws {
+        let app = App(states: [WireState.self], maxQueuedEvents: 5)
+        let server = try await RunningServer.start(app)
+        defer { Task { await server.stop() } }
+        let tab = try await server.socket()
+        _ = try await tab.hydrate()
+        try await tab.event("wire_state.hold")
+        for _ in 0..<10 { try await tab.event("wire_state.increment") }
+        for _ in 0..<6 {
+            #expect(try await tab.error().hasPrefix("too many events waiting for this tab (limit 5)"))
+        }
+        WireGate.shared.open()
+        for count in 1...4 {
+            #expect(try await tab.delta() == ["wire_state": ["count": .int(count)]])
+        }
+    }
+
+    @Test func aFloodIsRefusedBeyondTheQueuesByteLimit() async throws {
+        let app = App(states: [WireState.self], maxQueuedBytes: 4096)
+        let server = try await RunningServer.start(app)
+        defer { Task { await server.stop() } }
+        let tab = try await server.socket()
+        _ = try await tab.hydrate()
+        try await tab.event("wire_state.hold")
+        let labels = (0..<6).map { "\($0)" + String(repeating: "x", count: 1000) }
+        for label in labels { try await tab.event("wire_state.set_label", ["value": .string(label)]) }
+        // About 1 KB each: three fit beside the held event, the other three are refused.
+        for _ in 0..<3 {
+            #expect(try await tab.error().hasPrefix("too many bytes of events waiting for this tab (limit 4096)"))
+        }
+        WireGate.shared.open()
+        for label in labels.prefix(3) {
+            #expect(try await tab.delta()["wire_state"]?["label"] == .string(label))
+        }
     }
 }

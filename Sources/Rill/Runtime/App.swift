@@ -20,6 +20,8 @@ public final class App: Sendable {
     public let clock: any Clock<Duration>
     /// Events a tab may have waiting before new ones are refused.
     public let maxQueuedEvents: Int
+    /// Bytes of messages (as they arrived over the socket) a tab's waiting events may take.
+    public let maxQueuedBytes: Int
     /// Background tasks a tab may have running at once; more are refused with an error.
     public let maxTasksPerTab: Int
     /// Events a tab may send over its socket although no page's component sends them, by full name.
@@ -39,11 +41,18 @@ public final class App: Sendable {
 
     private struct QueuedEvent {
         let name: String
+        let bytes: Int
         let run: @Sendable (EventScope) async throws -> Void
     }
 
     private let connections = Mutex<[Token: Connection]>([:])
-    private let queues = Mutex<[Token: Deque<QueuedEvent>]>([:])
+    /// A tab's waiting events, the first one running; `bytes` counts the messages they came in.
+    private struct Queue {
+        var events: Deque<QueuedEvent>
+        var bytes: Int
+    }
+
+    private let queues = Mutex<[Token: Queue]>([:])
     private let idleWaiters = Mutex<[Token: [CheckedContinuation<Void, Never>]]>([:])
     private let closing = Mutex(false)
     let tasks = TaskRegistry()
@@ -62,6 +71,7 @@ public final class App: Sendable {
     ///   - manager: Where states live; in this process's memory by default.
     ///   - clock: The clock background tasks sleep on.
     ///   - maxQueuedEvents: Events a tab may have waiting (default 1000); more are refused with an error.
+    ///   - maxQueuedBytes: Bytes of socket messages a tab's waiting events may take (default 16 MiB).
     ///   - maxTasksPerTab: Background tasks a tab may have running at once (default 16).
     ///   - publicEvents: Full names of events a tab may send although no page's component does,
     ///     e.g. for a script of your own on the page. Without pages, every event is public.
@@ -74,6 +84,7 @@ public final class App: Sendable {
         manager: any StateManager = MemoryStateManager(),
         clock: any Clock<Duration> = ContinuousClock(),
         maxQueuedEvents: Int = 1000,
+        maxQueuedBytes: Int = 16 << 20,
         maxTasksPerTab: Int = 16,
         publicEvents: Set<String> = [],
         slowLockWarning: Duration = .seconds(1),
@@ -84,6 +95,7 @@ public final class App: Sendable {
         self.manager = manager
         self.clock = clock
         self.maxQueuedEvents = maxQueuedEvents
+        self.maxQueuedBytes = maxQueuedBytes
         self.maxTasksPerTab = maxTasksPerTab
         self.publicEvents = publicEvents
         self.callable = pages.isEmpty ? nil : pages.reduce(publicEvents) { $0.union($1.events) }
@@ -256,17 +268,22 @@ public final class App: Sendable {
     /// Runs an event a tab sent over its socket: like ``send(_:to:)``, but only an event one of
     /// the app's pages sends, or one of ``publicEvents``; anything else — a background task the
     /// page only reaches through a handler, a setter no input binds — is reported as no event.
-    public func receive(_ event: EventSpec, from token: Token) {
+    /// - Parameter bytes: The size of the message it came in, counted against ``maxQueuedBytes``.
+    public func receive(_ event: EventSpec, from token: Token, bytes: Int = 0) {
         if let callable, !callable.contains(event.name) {
             return report(token, event: event.name, NotCallableError(event: event.name))
         }
-        send(event, to: token)
+        send(event, to: token, bytes: bytes)
     }
 
     /// Runs an event for a tab: a normal event joins the tab's queue, a background task starts
     /// at once. An unknown event, a payload that does not fit, or a full queue is reported to
     /// the tab as an error and changes nothing.
     public func send(_ event: EventSpec, to token: Token) {
+        send(event, to: token, bytes: 0)
+    }
+
+    private func send(_ event: EventSpec, to token: Token, bytes: Int) {
         if closing.withLock({ $0 }) {
             return report(token, event: event.name, ShuttingDownError())
         }
@@ -277,7 +294,7 @@ public final class App: Sendable {
         do {
             switch handler.kind {
             case .event(let decode):
-                try enqueue(token, QueuedEvent(name: event.name, run: try decode(payload)))
+                try enqueue(token, QueuedEvent(name: event.name, bytes: bytes, run: try decode(payload)))
             case .background(let cancelOnDisconnect, let decode):
                 let body = try decode(payload)
                 if event.cancelInFlight, let id = event.cancelID { tasks.cancel(token: token, id: id) }
@@ -290,13 +307,16 @@ public final class App: Sendable {
 
     private func enqueue(_ token: Token, _ event: QueuedEvent) throws {
         let startDrain = try queues.withLock { queues -> Bool in
-            if queues[token] != nil {
-                guard queues[token]!.count < maxQueuedEvents else { throw QueueFullError(limit: maxQueuedEvents) }
-                queues[token]!.append(event)
-                return false
+            guard var queue = queues[token] else {
+                queues[token] = Queue(events: [event], bytes: event.bytes)
+                return true
             }
-            queues[token] = [event]
-            return true
+            guard queue.events.count < maxQueuedEvents else { throw QueueFullError(limit: maxQueuedEvents) }
+            guard queue.bytes + event.bytes <= maxQueuedBytes else { throw QueueFullError(byteLimit: maxQueuedBytes) }
+            queue.events.append(event)
+            queue.bytes += event.bytes
+            queues[token] = queue
+            return false
         }
         // Detached: the drain must not inherit the lock scope or task of whoever enqueued.
         if startDrain { Task.detached(executorPreference: executor(token)) { await self.drain(token) } }
@@ -305,16 +325,18 @@ public final class App: Sendable {
     /// Runs a tab's queued events one by one; the running event stays at the head so that a
     /// queue entry exists exactly while a drain runs.
     private func drain(_ token: Token) async {
-        while let event = queues.withLock({ $0[token]?.first }) {
+        while let event = queues.withLock({ $0[token]?.events.first }) {
             do {
                 try await locked(token, holder: event.name) { scope in try await event.run(scope) }
             } catch {
                 report(token, event: event.name, error)
             }
             let more = queues.withLock { queues -> Bool in
-                queues[token]!.removeFirst()
-                if queues[token]!.isEmpty { queues[token] = nil }
-                return queues[token] != nil
+                guard var queue = queues[token] else { return false }
+                queue.events.removeFirst()
+                queue.bytes -= event.bytes
+                queues[token] = queue.events.isEmpty ? nil : queue
+                return !queue.events.isEmpty
             }
             if !more { break }
         }

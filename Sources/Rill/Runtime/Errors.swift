@@ -79,13 +79,29 @@ public struct UnknownStateError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// A tab has more events waiting than the app allows; the newest was dropped.
+/// A tab has more events waiting than the app allows, by count or by bytes; the newest was dropped.
 public struct QueueFullError: Error, CustomStringConvertible, Sendable {
-    /// The limit.
+    /// The limit: events, or bytes when ``isBytes``.
     public let limit: Int
+    /// Whether the bytes of the waiting events' messages were over the limit.
+    public let isBytes: Bool
+
+    /// Too many events waiting.
+    public init(limit: Int) {
+        self.limit = limit
+        self.isBytes = false
+    }
+
+    /// Too many bytes of events waiting.
+    public init(byteLimit: Int) {
+        self.limit = byteLimit
+        self.isBytes = true
+    }
 
     public var description: String {
-        "too many events waiting for this tab (limit \(limit)); the event was dropped, slow down"
+        isBytes
+            ? "too many bytes of events waiting for this tab (limit \(limit)); the event was dropped, slow down"
+            : "too many events waiting for this tab (limit \(limit)); the event was dropped, slow down"
     }
 }
 
