@@ -9,6 +9,7 @@ import Darwin
 import Logging
 import NIOCore
 import NIOPosix
+import Rill
 
 /// How a Rill server listens and what it accepts.
 public struct ServerConfiguration: Sendable {
@@ -37,6 +38,11 @@ public struct ServerConfiguration: Sendable {
     public var headerTimeout: Duration
     /// How long a kept-alive HTTP connection may sit between requests.
     public var idleTimeout: Duration
+    /// How often a page asks the server whether its socket still works (an application-level
+    /// ping, so a connection that silently stopped carrying bytes is noticed).
+    public var heartbeatInterval: Duration
+    /// How long a page waits for the answer before it treats the socket as dead and reconnects.
+    public var heartbeatTimeout: Duration
     /// Open connections (pages and sockets) at most; past it a new one is closed at once and
     /// logged. The default leaves room under the process's file-descriptor limit for Redis
     /// connections and files, so a flood of idle connections cannot take the last descriptor.
@@ -54,6 +60,8 @@ public struct ServerConfiguration: Sendable {
         headerTimeout: Duration = .seconds(10),
         idleTimeout: Duration = .seconds(60),
         maxConnections: Int = ServerConfiguration.defaultMaxConnections,
+        heartbeatInterval: Duration = .seconds(3),
+        heartbeatTimeout: Duration = .seconds(5),
         shutdownGracePeriod: Duration = .seconds(10),
         logLevel: Logger.Level = .info,
         threads: Int? = nil
@@ -69,6 +77,17 @@ public struct ServerConfiguration: Sendable {
         self.headerTimeout = headerTimeout
         self.idleTimeout = idleTimeout
         self.maxConnections = maxConnections
+        self.heartbeatInterval = heartbeatInterval
+        self.heartbeatTimeout = heartbeatTimeout
+    }
+
+    /// The page object's `connection` settings for the browser runtime, in milliseconds.
+    var connectionSettings: [String: JSON] {
+        func milliseconds(_ duration: Duration) -> JSON {
+            let (seconds, attoseconds) = duration.components
+            return .int(Int(seconds * 1000 + attoseconds / 1_000_000_000_000_000))
+        }
+        return ["heartbeat": milliseconds(heartbeatInterval), "timeout": milliseconds(heartbeatTimeout)]
     }
 
     /// 4096, or the file-descriptor limit less 64 when that is lower (at least 16).
@@ -134,6 +153,8 @@ extension ServerConfiguration {
 /// | `--header-timeout` | `RILL_HEADER_TIMEOUT` | `10` seconds |
 /// | `--idle-timeout` | `RILL_IDLE_TIMEOUT` | `60` seconds |
 /// | `--max-connections` | `RILL_MAX_CONNECTIONS` | `4096` |
+/// | `--heartbeat` | `RILL_HEARTBEAT` | `3000` ms |
+/// | `--heartbeat-timeout` | `RILL_HEARTBEAT_TIMEOUT` | `5000` ms |
 public struct ServerOptions: ParsableArguments {
     @Option(help: "Address to bind (env RILL_HOST).")
     var host: String?
@@ -164,6 +185,12 @@ public struct ServerOptions: ParsableArguments {
 
     @Option(help: "Open connections at most (env RILL_MAX_CONNECTIONS).")
     var maxConnections: Int?
+
+    @Option(help: "Milliseconds between a page's checks that its socket works (env RILL_HEARTBEAT).")
+    var heartbeat: Int?
+
+    @Option(help: "Milliseconds a page waits for a check's answer before it reconnects (env RILL_HEARTBEAT_TIMEOUT).")
+    var heartbeatTimeout: Int?
 
     public init() {}
 
@@ -200,6 +227,14 @@ public struct ServerOptions: ParsableArguments {
         if let limit = try maxConnections ?? environment["RILL_MAX_CONNECTIONS"].map({ try Self.int($0, "RILL_MAX_CONNECTIONS") }) {
             guard limit >= 1 else { throw ValidationError("max connections must be at least 1, got \(limit)") }
             configuration.maxConnections = limit
+        }
+        if let milliseconds = try heartbeat ?? environment["RILL_HEARTBEAT"].map({ try Self.int($0, "RILL_HEARTBEAT") }) {
+            guard milliseconds >= 100 else { throw ValidationError("heartbeat must be at least 100 ms, got \(milliseconds)") }
+            configuration.heartbeatInterval = .milliseconds(milliseconds)
+        }
+        if let milliseconds = try heartbeatTimeout ?? environment["RILL_HEARTBEAT_TIMEOUT"].map({ try Self.int($0, "RILL_HEARTBEAT_TIMEOUT") }) {
+            guard milliseconds >= 100 else { throw ValidationError("heartbeat timeout must be at least 100 ms, got \(milliseconds)") }
+            configuration.heartbeatTimeout = .milliseconds(milliseconds)
         }
         if let threads = try threads ?? environment["RILL_THREADS"].map({ try Self.int($0, "RILL_THREADS") }) {
             guard threads >= 1 else { throw ValidationError("threads must be at least 1, got \(threads)") }

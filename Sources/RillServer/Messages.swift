@@ -5,6 +5,9 @@ import Rill
 /// A message from a tab, checked against the protocol.
 enum Incoming {
     case event(EventSpec)
+    /// The page checks that the socket still carries messages both ways; answered with a pong
+    /// carrying the same `id`, ahead of any queued event's delta.
+    case ping(id: JSON)
 
     /// Parses one text message; the error says what was wrong, for the tab to read.
     init(_ text: some Collection<UInt8>) throws(ProtocolError) {
@@ -18,10 +21,19 @@ enum Incoming {
             throw ProtocolError("message must be a JSON object, got \(json.kindName)")
         }
         guard case .string(let type)? = object["type"] else {
-            throw ProtocolError("message has no string 'type'; the only type a tab sends is \"event\"")
+            throw ProtocolError("message has no string 'type'; a tab sends \"event\" and \"ping\"")
+        }
+        if type == "ping" {
+            switch object["id"] {
+            case let id? where id.isNumberOrString:
+                self = .ping(id: id)
+            default:
+                throw ProtocolError("ping message needs a number or string 'id'")
+            }
+            return
         }
         guard type == "event" else {
-            throw ProtocolError("unknown message type '\(type.clipped())'; the only type a tab sends is \"event\"")
+            throw ProtocolError("unknown message type '\(type.clipped())'; a tab sends \"event\" and \"ping\"")
         }
         guard case .string(let name)? = object["name"], !name.isEmpty else {
             throw ProtocolError("event message has no string 'name', e.g. \"my_task_state.toggle_running\"")
@@ -57,5 +69,14 @@ extension StateUpdate {
 
     private static func object(_ delta: Delta) -> JSON {
         .object(delta.mapValues { .object($0) })
+    }
+}
+
+extension JSON {
+    fileprivate var isNumberOrString: Bool {
+        switch self {
+        case .int, .double, .string: true
+        default: false
+        }
     }
 }

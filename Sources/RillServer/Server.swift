@@ -78,7 +78,7 @@ public struct Server: Sendable {
         router.add(middleware: GuardMiddleware(configuration: configuration))
         let securityHeaders = Assets.securityHeaders
         for page in app.pages {
-            let html = ByteBuffer(string: page.html())
+            let html = ByteBuffer(string: page.html(connection: configuration.connectionSettings))
             router.get(RouterPath(page.path)) { _, _ in
                 var headers = securityHeaders
                 headers[.contentType] = "text/html; charset=utf-8"

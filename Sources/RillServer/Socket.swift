@@ -266,6 +266,13 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    /// Answers the page's ping. A tab that is not reading gets no pong: it would not see it in
+    /// time, and missing it tells the page what is true, that its updates are not arriving.
+    fileprivate func pong(_ id: JSON) {
+        guard let context, !closing, context.channel.isWritable else { return }
+        write(["type": "pong", "id": id])
+    }
+
     fileprivate func refuse(_ error: any Error, event: String? = nil) {
         deliver(StateUpdate(error: EventError(event: event, message: "\(error)")))
     }
@@ -356,6 +363,10 @@ final class SocketSink: UpdateSink {
         onLoop { $0.refuse(error, event: event) }
     }
 
+    func pong(_ id: JSON) {
+        onLoop { $0.pong(id) }
+    }
+
     private func onLoop(_ body: @escaping @Sendable (SocketHandler) -> Void) {
         if handler.eventLoop.inEventLoop {
             body(handler.value)
@@ -419,6 +430,8 @@ struct SocketSession: Sendable {
             switch try Incoming(message.readableBytesView) {
             case .event(let event):
                 app.receive(event, from: sink.token, bytes: message.readableBytes)
+            case .ping(let id):
+                sink.pong(id)
             }
         } catch {
             let (log, dropped) = app.logBudget.take(sink.token)

@@ -67,7 +67,7 @@ import Testing
         try await tab.client.send("[1, 2]")
         #expect(try await tab.error() == "message must be a JSON object, got array")
         try await tab.send(["type": "subscribe"])
-        #expect(try await tab.error() == "unknown message type 'subscribe'; the only type a tab sends is \"event\"")
+        #expect(try await tab.error() == "unknown message type 'subscribe'; a tab sends \"event\" and \"ping\"")
         try await tab.send(["type": "event"])
         #expect(try await tab.error().hasPrefix("event message has no string 'name'"))
         try await tab.send(["type": "event", "name": "wire_state.increment", "payload": 3])
@@ -110,6 +110,30 @@ import Testing
         try await tab.client.send(binary: [1, 2, 3])
         await tab.client.waitClosed()
         #expect(tab.client.closeCode == .unacceptableData)
+    }
+
+    @Test func aPingIsAnsweredAtOnceWithItsId() async throws {
+        let server = try await RunningServer.start(App(states: [WireState.self]))
+        defer { Task { await server.stop() } }
+        let tab = try await server.socket()
+        _ = try await tab.hydrate()
+        try await tab.send(["type": "ping", "id": 7])
+        #expect(try await tab.next() == ["type": "pong", "id": 7])
+        try await tab.send(["type": "ping", "id": "a"])
+        #expect(try await tab.next() == ["type": "pong", "id": "a"])
+        try await tab.send(["type": "ping"])
+        #expect(try await tab.error() == "ping message needs a number or string 'id'")
+    }
+
+    @Test func pagesTellTheRuntimeHowOftenToCheckItsSocket() async throws {
+        let page = Page("/", title: "Background task") { backgroundTaskExample() }
+        var configuration = ServerConfiguration(port: 0, logLevel: .warning)
+        configuration.heartbeatInterval = .milliseconds(1500)
+        configuration.heartbeatTimeout = .seconds(4)
+        let server = try await RunningServer.start(App(pages: [page]), configuration: configuration)
+        defer { Task { await server.stop() } }
+        let html = try await server.get("/").text
+        #expect(html.contains(#""connection":{"heartbeat":1500,"timeout":4000}"#))
     }
 
     @Test func twoTabsAreIsolated() async throws {

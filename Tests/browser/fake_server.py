@@ -396,6 +396,9 @@ class FakeServer:
             message = json.loads(frame)
         except ValueError:
             return self.error(connection, None, "not JSON")
+        if isinstance(message, dict) and message.get("type") == "ping":
+            # Answered at once, as the real server does, ahead of any event's delta.
+            return self.post(connection, {"type": "pong", "id": message.get("id")})
         if not isinstance(message, dict) or message.get("type") != "event" or "name" not in message:
             return self.error(connection, None, "not an event message")
         name, payload = message["name"], message.get("payload") or {}

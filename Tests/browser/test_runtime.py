@@ -311,7 +311,7 @@ def test_reconnects_with_the_same_token_and_rehydrates(browser, server):
     until(lambda: js(browser, "window.__rill.connected") is False, message="the disconnect")
     banner = until(lambda: browser.find_elements(By.CSS_SELECTOR, ".rill-banner"), message="the banner")[0]
     until(banner.is_displayed, message="the banner to show")
-    assert banner.text == "Reconnecting…"
+    assert banner.text == "Connection lost. Reconnecting…"
     OUTPUT.mkdir(exist_ok=True)
     browser.save_screenshot(str(OUTPUT / "runtime-reconnecting.png"))
 

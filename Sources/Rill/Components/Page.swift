@@ -61,10 +61,19 @@ public struct Page: Sendable {
     ///
     /// The JSON needs no escaping to sit in the `<script>` element: its serializer writes `<`,
     /// `>` and `&` as `\u` escapes, so no `</script>` can appear in it.
-    /// - Parameter nonce: A CSP nonce for the script and stylesheet elements, for servers whose
-    ///   policy uses nonces rather than `'self'`.
-    public func html(nonce: String? = nil) -> String {
+    /// - Parameters:
+    ///   - nonce: A CSP nonce for the script and stylesheet elements, for servers whose policy
+    ///     uses nonces rather than `'self'`.
+    ///   - connection: How the runtime watches its socket (`heartbeat`, `timeout`,
+    ///     `connectTimeout`, `maxBackoff`, in milliseconds), put in the page object; the
+    ///     runtime's defaults when empty.
+    public func html(nonce: String? = nil, connection: [String: JSON] = [:]) -> String {
         let nonceAttribute = nonce.map { " nonce=\"\(Self.escapeHTML($0))\"" } ?? ""
+        var serializedJSON = serializedJSON
+        if !connection.isEmpty, case .object(var object) = json {
+            object["connection"] = .object(connection)
+            serializedJSON = JSON.object(object).serialized()
+        }
         return """
             <!doctype html>
             <html lang="en">

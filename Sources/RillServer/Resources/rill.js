@@ -637,16 +637,17 @@
     toast.timer = setTimeout(() => hideToast(text), TOAST_MS);
   }
 
-  function showBanner(visible) {
+  // Shows `text` in the connection banner, or hides it for null.
+  function showBanner(text) {
     if (!banner) {
-      if (!visible) return;
+      if (text === null) return;
       banner = document.createElement("div");
       banner.className = "rill-banner";
       banner.setAttribute("role", "status");
-      banner.textContent = "Reconnecting…";
       document.body.append(banner);
     }
-    banner.hidden = !visible;
+    if (text !== null) banner.textContent = text;
+    banner.hidden = text === null;
   }
 
   // ---- The tab token ----
@@ -723,12 +724,106 @@
   let resume = false;
   let attempt = 0;
 
+  // ---- Knowing whether the socket works ----
+  // A socket can stay "open" while no byte gets through (a dead Wi-Fi, a sleeping laptop, a
+  // proxy that lost the connection). So the page pings the server over the socket every
+  // `heartbeat` ms and right after each event it sends; a ping unanswered for `timeout` ms means
+  // the socket is dead: the page says so and reconnects. The server may set these (page.connection).
+  const connection = { heartbeat: 3000, timeout: 5000, connectTimeout: 2500, maxBackoff: 2500 };
+  let status = "connecting";
+  let mayHaveLostAction = false;
+  let pings = []; // { id, at } sent and not answered yet, oldest first
+  let pingId = 0;
+  let lastPingAt = 0;
+  let eventPing = 0; // the last ping id sent before the newest event
+  let unconfirmed = false; // an event went out that no answered ping has confirmed yet
+  let pingSoon = false;
+  let watchdog = 0;
+  let connectTimer = 0;
+  let reconnectTimer = 0;
+  let connectingBanner = 0;
+
+  function setStatus(next) {
+    status = next;
+    clearTimeout(connectingBanner);
+    if (next === "live") return showBanner(null);
+    if (next === "connecting") {
+      // Only a slow first connection is worth a word.
+      connectingBanner = setTimeout(() => status === "connecting" && showBanner("Connecting…"), 1000);
+      return;
+    }
+    const base = next === "offline" ? "You are offline. Reconnecting when the network is back…" : "Connection lost. Reconnecting…";
+    showBanner(mayHaveLostAction ? `${base} Your last action may not have reached the server.` : base);
+  }
+
+  function ping() {
+    if (!socket || socket.readyState !== WebSocket.OPEN) return;
+    pingId += 1;
+    lastPingAt = Date.now();
+    pings.push({ id: pingId, at: lastPingAt });
+    socket.send(JSON.stringify({ type: "ping", id: pingId }));
+  }
+
+  // One ping after the events of this turn: its answer says they reached the server.
+  function pingAfterEvent() {
+    unconfirmed = true;
+    eventPing = pingId;
+    if (pingSoon) return;
+    pingSoon = true;
+    queueMicrotask(() => {
+      pingSoon = false;
+      ping();
+    });
+  }
+
+  function pong(id) {
+    if (!isNum(id)) return;
+    pings = pings.filter((p) => p.id > id);
+    if (id > eventPing) unconfirmed = false;
+  }
+
+  function tick() {
+    const now = Date.now();
+    if (pings.length > 0 && now - pings[0].at > connection.timeout) return dead("reconnecting");
+    if (connected && now - lastPingAt >= connection.heartbeat) ping();
+  }
+
+  // Gives up on the current socket at once (its close may never come) and reconnects.
+  function dead(next) {
+    const ws = socket;
+    if (ws) {
+      socket = null; // its close event, if one ever arrives, is ignored
+      try { ws.close(); } catch {}
+    }
+    lost(next);
+  }
+
+  function lost(next) {
+    connected = false;
+    clearInterval(watchdog);
+    clearTimeout(connectTimer);
+    pings = [];
+    if (unconfirmed) mayHaveLostAction = true;
+    unconfirmed = false;
+    setStatus(next);
+    reconnect(false);
+  }
+
+  // Attempt n waits between half and all of min(250 ms · 2ⁿ, maxBackoff), so tabs spread out.
+  function reconnect(now) {
+    clearTimeout(reconnectTimer);
+    if (socket) return;
+    const ceiling = Math.min(connection.maxBackoff, 250 * 2 ** attempt++);
+    reconnectTimer = setTimeout(connect, now ? 0 : ceiling / 2 + (Math.random() * ceiling) / 2);
+  }
+
   function send(message, edit) {
-    if (!socket || socket.readyState !== WebSocket.OPEN) {
+    if (!socket || !connected || socket.readyState !== WebSocket.OPEN) {
       showToast("Not connected: that action was not sent.");
       return;
     }
     socket.send(message.text);
+    pingAfterEvent();
     if ("value" in message && edit) noteSent(edit, message.value);
   }
 
@@ -740,16 +835,23 @@
       return;
     }
     if (!isObject(message)) return;
-    if (message.type === "hydrate") {
+    if (message.type === "pong") {
+      pong(message.id);
+    } else if (message.type === "hydrate") {
       if (typeof message.token === "string" && TOKEN_PATTERN.test(message.token) && message.token !== token) {
         token = stored(TOKEN_KEY, message.token);
       }
       replaceState(isObject(message.state) ? message.state : {});
       resyncControls();
+      clearTimeout(connectTimer);
       connected = true;
       resume = true;
       attempt = 0;
-      showBanner(false);
+      setStatus("live");
+      if (mayHaveLostAction) {
+        mayHaveLostAction = false;
+        showToast("Reconnected. Your last action may not have reached the server: check that it took effect.");
+      }
     } else if (message.type === "delta" && isObject(message.delta)) {
       applyDelta(message.delta);
     } else if (message.type === "error") {
@@ -759,6 +861,8 @@
   }
 
   function connect() {
+    clearTimeout(reconnectTimer);
+    if (socket) return;
     const url = new URL(page.socket || "/_rill/socket", location.href);
     url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
     url.host = location.host;
@@ -767,20 +871,41 @@
     url.search = query.toString();
     const ws = new WebSocket(url.href);
     socket = ws;
+    // A handshake that never completes (bytes dropped on the way) counts as a failed attempt.
+    connectTimer = setTimeout(() => socket === ws && !connected && dead(status === "offline" ? "offline" : "reconnecting"), connection.connectTimeout);
+    ws.addEventListener("open", () => {
+      if (socket !== ws) return;
+      clearInterval(watchdog);
+      watchdog = setInterval(tick, Math.min(500, connection.heartbeat));
+      ping();
+    });
     ws.addEventListener("message", (event) => {
       if (socket === ws && typeof event.data === "string") receive(event.data);
     });
     ws.addEventListener("close", (event) => {
       if (socket !== ws) return;
       socket = null;
-      connected = false;
       // Another connection took this token over: rather than take it back (and have two tabs
       // trade it forever), this one reconnects as a duplicate and is given a token of its own.
       if (event.code === SUPERSEDED) resume = false;
-      showBanner(true);
-      // Attempt n waits between half and all of min(250 ms · 2ⁿ, 5 s), so tabs spread out.
-      const ceiling = Math.min(5000, 250 * 2 ** attempt++);
-      setTimeout(connect, ceiling / 2 + (Math.random() * ceiling) / 2);
+      lost(status === "offline" ? "offline" : "reconnecting");
+    });
+  }
+
+  // The browser's own word on the network, and a page coming back into view (after a laptop
+  // slept, say), are checked at once instead of at the next heartbeat.
+  function watchNetwork() {
+    addEventListener("offline", () => dead("offline"));
+    addEventListener("online", () => {
+      if (connected) return ping();
+      attempt = 0;
+      if (status === "offline") setStatus("reconnecting");
+      reconnect(true);
+    });
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState !== "visible") return;
+      if (connected) ping();
+      else reconnect(true);
     });
   }
 
@@ -798,6 +923,11 @@
       return;
     }
     state = isObject(page.initial) ? page.initial : {};
+    if (isObject(page.connection)) {
+      for (const key of Object.keys(connection)) {
+        if (isNum(page.connection[key]) && page.connection[key] > 0) connection[key] = page.connection[key];
+      }
+    }
     token = loadToken();
     resume = takeResumeMark();
     addEventListener("pagehide", () => stored(RESUME_KEY, token));
@@ -809,9 +939,13 @@
       value: Object.freeze({
         get state() { return JSON.parse(JSON.stringify(state)); },
         get connected() { return connected; },
+        get status() { return status; },
+        get mayHaveLostAction() { return mayHaveLostAction; },
         get token() { return token; },
       }),
     });
+    watchNetwork();
+    setStatus("connecting");
     connect();
   }
 
