@@ -248,3 +248,20 @@ def rill():
     yield start
     for process in started:
         process.kill()
+
+
+@pytest.fixture
+def fault_proxy():
+    """Starts loopback FaultProxy instances in front of Rill processes
+    (`fault_proxy(rill_process.port)`, see faultproxy.py); every one is stopped when the test ends."""
+    from faultproxy import FaultProxy
+    started = []
+
+    def start(target_port, mode="pass"):
+        proxy = FaultProxy(target_port, mode=mode)
+        started.append(proxy)
+        return proxy
+
+    yield start
+    for proxy in started:
+        proxy.stop()
