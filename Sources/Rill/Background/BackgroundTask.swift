@@ -108,6 +108,10 @@ final class TaskRegistry: Sendable {
         entries.withLock { $0.running.values.map(\.handle).sorted { $0.id < $1.id } }
     }
 
+    var isEmpty: Bool {
+        entries.withLock { $0.running.isEmpty }
+    }
+
     func count(of token: Token) -> Int {
         entries.withLock { $0.perTab[token] ?? 0 }
     }

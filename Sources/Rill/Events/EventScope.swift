@@ -81,37 +81,38 @@ public final class EventScope: Sendable {
 
     // MARK: Reaching states
 
-    func checkOut<S: LiveState>(_ type: S.Type) throws -> S {
-        try work.withLock { work in
+    /// Hands `body` the scope's working copy of `S` to change in place, and keeps what it leaves;
+    /// meanwhile `S` cannot be reached another way (``read(_:)``, ``modify(_:_:)``) in this scope.
+    func withCheckedOut<S: LiveState, R>(_ type: S.Type, _ body: (inout S) async throws -> R) async throws -> R {
+        var state = try work.withLock { work in
             try Self.ensureOpen(work)
             work.checkedOut = S.fullName
             return work.state[S.self]
         }
-    }
-
-    func checkIn<S: LiveState>(_ state: S) {
+        let result = try await body(&state)
         work.withLock { work in
             work.state[S.self] = state
             work.checkedOut = nil
         }
+        return result
     }
 
-    func checkOutTab() throws -> TabState {
-        try work.withLock { work in
+    /// The same for the whole tab: `body` gets a `TabState` that can be written only while the scope is open.
+    func withCheckedOutTab<R>(_ body: (inout TabState) async throws -> R) async throws -> R {
+        var tab = try work.withLock { work in
             try Self.ensureOpen(work)
             work.checkedOut = "*"
             var state = work.state
             state.access = access
             return state
         }
-    }
-
-    func checkInTab(_ state: TabState) {
+        let result = try await body(&tab)
         work.withLock { work in
-            work.state = state
+            work.state = tab
             work.state.access = nil
             work.checkedOut = nil
         }
+        return result
     }
 
     func read<S: LiveState>(_ type: S.Type) throws -> S {
@@ -138,7 +139,7 @@ public final class EventScope: Sendable {
     /// Sends the changes so far, `state` being the current value of the checked-out state.
     func push<S: LiveState>(_ state: S) async throws {
         guard kind == .handler else {
-            throw ImmutableStateError(message: "push() sends a handler's changes while it runs; a block's changes are sent when the block ends")
+            throw ImmutableStateError.pushInBlock
         }
         let delta = try work.withLock { work in
             try Self.ensureOpen(work)
@@ -176,13 +177,13 @@ public final class EventScope: Sendable {
 
     private static func ensureOpen(_ work: Work) throws {
         guard work.open else {
-            throw ImmutableStateError(message: "the tab's lock was released when its handler or block ended; use app.modifyState(token) from later work")
+            throw ImmutableStateError.lockReleased
         }
     }
 
     private static func ensureFree(_ work: Work, _ name: String) throws {
         if work.checkedOut == name || work.checkedOut == "*" {
-            throw ImmutableStateError(message: "'\(name)' is being changed through 'self' (or the tab) in this block; change it there")
+            throw ImmutableStateError.checkedOut(state: name)
         }
     }
 }

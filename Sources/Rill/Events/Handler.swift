@@ -55,9 +55,7 @@ struct AnyHandler: Sendable {
             kind = .event { payload in
                 let run = try decode(payload)
                 return { scope in
-                    var state = try scope.checkOut(S.self)
-                    try await run(&state, scope)
-                    scope.checkIn(state)
+                    try await scope.withCheckedOut(S.self) { state in try await run(&state, scope) }
                 }
             }
         case .background(let cancelOnDisconnect, let decode):

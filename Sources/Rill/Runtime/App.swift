@@ -54,6 +54,7 @@ public final class App: Sendable {
 
     private let queues = Mutex<[Token: Queue]>([:])
     private let idleWaiters = Mutex<[Token: [CheckedContinuation<Void, Never>]]>([:])
+    private let quietWaiters = Mutex<(list: [(id: UInt64, continuation: CheckedContinuation<Void, Never>)], nextID: UInt64)>(([], 0))
     private let closing = Mutex(false)
     let tasks = TaskRegistry()
     private let lockWatch: LockWatch
@@ -169,13 +170,9 @@ public final class App: Sendable {
     public func shutdown(gracePeriod: Duration = .seconds(10)) async {
         closing.withLock { $0 = true }
         let deadline = ContinuousClock.now + gracePeriod
-        while ContinuousClock.now < deadline, !(queues.withLock { $0.isEmpty } && tasks.all.isEmpty) {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
+        await quiet(until: deadline)
         tasks.cancelAll()
-        while ContinuousClock.now < deadline + .seconds(1), !tasks.all.isEmpty {
-            try? await Task.sleep(for: .milliseconds(10))
-        }
+        await quiet(until: deadline + .seconds(1))
         let sinks = connections.withLock { connections in
             defer { connections.removeAll() }
             return connections.values.map(\.sink)
@@ -425,10 +422,7 @@ public final class App: Sendable {
     public func modifyState<R>(_ token: Token, _ body: (inout TabState) async throws -> R) async throws -> R {
         let holder = BackgroundContext.current?.task.name ?? "modifyState"
         return try await locked(token, kind: .block, holder: holder) { scope in
-            var tab = try scope.checkOutTab()
-            let result = try await body(&tab)
-            scope.checkInTab(tab)
-            return result
+            try await scope.withCheckedOutTab(body)
         }
     }
 
@@ -500,5 +494,52 @@ public final class App: Sendable {
             return waiters.removeValue(forKey: token) ?? []
         }
         for waiter in ready { waiter.resume() }
+        // Checked under the waiters' lock, as `waitForQuiet` checks before it waits: a change
+        // made before this call is seen by one of the two.
+        let quietNow = quietWaiters.withLock { waiters -> [CheckedContinuation<Void, Never>] in
+            guard !waiters.list.isEmpty, isQuiet else { return [] }
+            defer { waiters.list.removeAll() }
+            return waiters.list.map(\.continuation)
+        }
+        for waiter in quietNow { waiter.resume() }
+    }
+
+    // MARK: Waiting for the whole app
+
+    private var isQuiet: Bool {
+        queues.withLock { $0.isEmpty } && tasks.isEmpty
+    }
+
+    /// Returns once no tab has queued events or running tasks, or when `deadline` passes.
+    private func quiet(until deadline: ContinuousClock.Instant) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.waitForQuiet() }
+            group.addTask { try? await Task.sleep(until: deadline) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func waitForQuiet() async {
+        let id = quietWaiters.withLock { waiters in
+            waiters.nextID += 1
+            return waiters.nextID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now = quietWaiters.withLock { waiters -> Bool in
+                    if isQuiet || Task.isCancelled { return true }
+                    waiters.list.append((id, continuation))
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = quietWaiters.withLock { waiters -> CheckedContinuation<Void, Never>? in
+                guard let index = waiters.list.firstIndex(where: { $0.id == id }) else { return nil }
+                return waiters.list.remove(at: index).continuation
+            }
+            waiter?.resume()
+        }
     }
 }

@@ -48,13 +48,51 @@ public struct TooManyTasksError: Error, CustomStringConvertible, Sendable, Equat
     }
 }
 
-/// State was changed where no lock is held. Change state in a handler, inside
-/// ``LiveState/withState(_:)`` in a background task, or with ``App/modifyState(_:_:)``.
-public struct ImmutableStateError: Error, CustomStringConvertible, Sendable {
-    /// What was attempted.
-    public let message: String
+/// State was changed, or a lock-only call made, where no lock is held. Change state in a
+/// handler, inside ``LiveState/withState(_:)`` in a background task, or with ``App/modifyState(_:_:)``.
+public enum ImmutableStateError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// A lock block (`call` is `withState`, `withTab` or `withCleanup`) was opened in a handler,
+    /// which holds the tab's lock already.
+    case blockInHandler(call: String)
+    /// `push()` was called outside a running handler.
+    case pushOutsideHandler
+    /// `push()` was called in a background task's block, whose changes are sent when it ends.
+    case pushInBlock
+    /// `getState(_:)` or `modifyState(_:_:)` was called where there is no tab: outside handlers and tasks.
+    case noTab(call: String)
+    /// `modifyState(_:_:)` of another state outside a lock.
+    case notLocked(state: String)
+    /// A state or tab handed out by a handler or block was used after its lock was released.
+    case lockReleased
+    /// `state` is checked out as `self` (or the whole tab is) in this block, so it must be changed there.
+    case checkedOut(state: String)
+    /// A tab's state read without its lock (a snapshot) was written to.
+    case snapshot
+    /// A computed var was set.
+    case computedVar(path: String)
 
-    public var description: String { message }
+    public var description: String {
+        switch self {
+        case .blockInHandler(let call):
+            "\(call) { … } is for background tasks; a handler already holds the tab's lock, so change 'self' directly"
+        case .pushOutsideHandler:
+            "push() works inside a handler while it runs"
+        case .pushInBlock:
+            "push() sends a handler's changes while it runs; a block's changes are sent when the block ends"
+        case .noTab(let call):
+            "\(call) reaches the tab's states from a handler or a background task"
+        case .notLocked(let state):
+            "modifyState(\(state).self) changes state only while the tab's lock is held: in a handler, or inside withState { … } in a background task"
+        case .lockReleased:
+            "the tab's lock was released when its handler or block ended; use app.modifyState(token) from later work"
+        case .checkedOut(let state):
+            "'\(state)' is being changed through 'self' (or the tab) in this block; change it there"
+        case .snapshot:
+            "this tab state is a snapshot or its lock block has ended; change it inside app.modifyState(token) { tab in … }"
+        case .computedVar(let path):
+            "'\(path)' is a computed var; set the vars it is computed from"
+        }
+    }
 }
 
 /// A lock block was opened for a tab whose lock is held by this task, or by the block this task

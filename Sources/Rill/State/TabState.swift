@@ -1,44 +1,9 @@
-// One tab's tree of states, the registry of state types, and the deltas between two versions.
+// One tab's tree of states and the deltas between two versions of it.
 
 import Synchronization
 
 /// The changes a tab is sent: `{state full name: {var name: new value}}`.
 public typealias Delta = [String: [String: JSON]]
-
-/// Every state type of an app, by full name, and every event handler, by full event name.
-public struct StateRegistry: Sendable {
-    /// The state types by full name, parents included.
-    public let types: [String: any LiveState.Type]
-    let handlers: [String: AnyHandler]
-
-    /// Registers `states` and the parents of each.
-    public init(_ states: [any LiveState.Type]) {
-        var types: [String: any LiveState.Type] = [:]
-        var handlers: [String: AnyHandler] = [:]
-        func add<S: LiveState>(_ state: S.Type) {
-            guard types[S.fullName] == nil else { return }
-            types[S.fullName] = state
-            for (name, handler) in S.stateInfo.handlers {
-                let full = S.fullName + "." + name
-                handlers[full] = AnyHandler(S.self, name: full, handler)
-            }
-            if let parent = S.stateInfo.parent { add(parent) }
-        }
-        for state in states { add(state) }
-        self.types = types
-        self.handlers = handlers
-    }
-
-    /// The full names of the direct substates of `fullName` (`nil` for the top level), sorted.
-    public func children(of fullName: String?) -> [String] {
-        types.keys.filter { name in
-            guard let dot = name.lastIndex(of: ".") else { return fullName == nil }
-            return name[..<dot] == fullName ?? ""
-        }.sorted()
-    }
-
-    func handler(_ name: String) -> AnyHandler? { handlers[name] }
-}
 
 /// The states of one tab, as held under its lock: reach a substate by type (`tab[MyState.self]`)
 /// or by full name (``substate(_:)``).
@@ -123,7 +88,7 @@ public struct TabState: Sendable {
 
     private func ensureWritable() throws {
         guard access?.isOpen == true else {
-            throw ImmutableStateError(message: "this tab state is a snapshot or its lock block has ended; change it inside app.modifyState(token) { tab in … }")
+            throw ImmutableStateError.snapshot
         }
     }
 
@@ -224,7 +189,7 @@ extension LiveState {
     fileprivate func writing(_ name: String, _ value: JSON, path: String) throws -> Self {
         guard let variable = Self.stateInfo.varsByName[name] else { throw UnknownStateError(path: path) }
         guard let write = variable.write else {
-            throw ImmutableStateError(message: "'\(path)' is a computed var; set the vars it is computed from")
+            throw ImmutableStateError.computedVar(path: path)
         }
         var copy = self
         do {

@@ -20,10 +20,7 @@ extension LiveState {
     public func withState<R>(_ body: (inout Self) async throws -> R) async throws -> R {
         let context = try Self.backgroundContext("withState")
         let result = try await context.app.locked(context.task.token, kind: .block, holder: context.task.name) { scope in
-            var state = try scope.checkOut(Self.self)
-            let result = try await body(&state)
-            scope.checkIn(state)
-            return result
+            try await scope.withCheckedOut(Self.self, body)
         }
         await context.pace.yieldIfDue()
         return result
@@ -98,7 +95,7 @@ extension LiveState {
 
     private static func backgroundContext(_ call: String) throws -> BackgroundContext {
         guard let context = BackgroundContext.current else {
-            throw ImmutableStateError(message: "\(call) { … } is for background tasks; a handler already holds the tab's lock, so change 'self' directly")
+            throw ImmutableStateError.blockInHandler(call: call)
         }
         return context
     }
@@ -109,7 +106,7 @@ extension LiveState {
     /// If the handler later throws, the tab is sent the values from before the event.
     public func push() async throws {
         guard let scope = EventScope.current, scope.heldByCurrentTask else {
-            throw ImmutableStateError(message: "push() works inside a handler while it runs")
+            throw ImmutableStateError.pushOutsideHandler
         }
         try await scope.push(self)
     }
@@ -137,7 +134,7 @@ extension LiveState {
         if let context = BackgroundContext.current {
             return ReadOnly(try await context.app.snapshot(context.task.token)[S.self])
         }
-        throw ImmutableStateError(message: "getState(_:) reaches the tab's states from a handler or a background task")
+        throw ImmutableStateError.noTab(call: "getState(_:)")
     }
 
     /// Changes another state of the same tab while this handler or block holds the lock.
@@ -145,7 +142,7 @@ extension LiveState {
     @discardableResult
     public func modifyState<S: LiveState, R>(_ type: S.Type, _ body: (inout S) throws -> R) async throws -> R {
         guard let scope = EventScope.current, scope.heldByCurrentTask else {
-            throw ImmutableStateError(message: "modifyState(\(S.self).self) changes state only while the tab's lock is held: in a handler, or inside withState { … } in a background task")
+            throw ImmutableStateError.notLocked(state: "\(S.self)")
         }
         return try scope.modify(S.self, body)
     }
@@ -164,19 +161,5 @@ extension LiveState {
         if let scope = EventScope.current { return scope.app.router(scope.token) }
         if let context = BackgroundContext.current { return context.app.router(context.task.token) }
         preconditionFailure("router is available inside handlers and background tasks only")
-    }
-}
-
-/// A state to read but not to change: what ``LiveState/getState(_:)`` returns. Its vars read
-/// like the state's own (`other.count`); assigning one does not compile.
-@dynamicMemberLookup
-public struct ReadOnly<S: LiveState>: Sendable {
-    private let state: S
-
-    init(_ state: S) { self.state = state }
-
-    /// A var or computed property of the state.
-    public subscript<V>(dynamicMember path: KeyPath<S, V>) -> V {
-        state[keyPath: path]
     }
 }

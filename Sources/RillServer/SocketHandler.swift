@@ -209,7 +209,7 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
     // MARK: Writing
 
     /// Sends an update now, or keeps it (coalesced) until the socket can take more.
-    fileprivate func deliver(_ update: StateUpdate) {
+    func deliver(_ update: StateUpdate) {
         guard let context, !closing else { return }
         if waiting.isEmpty, context.channel.isWritable {
             write(update)
@@ -268,12 +268,12 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// Answers the page's ping. A tab that is not reading gets no pong: it would not see it in
     /// time, and missing it tells the page what is true, that its updates are not arriving.
-    fileprivate func pong(_ id: JSON) {
+    func pong(_ id: JSON) {
         guard let context, !closing, context.channel.isWritable else { return }
         write(["type": "pong", "id": id])
     }
 
-    fileprivate func refuse(_ error: any Error, event: String? = nil) {
+    func refuse(_ error: any Error, event: String? = nil) {
         deliver(StateUpdate(error: EventError(event: event, message: "\(error)")))
     }
 
@@ -289,7 +289,7 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     /// Starts the closing handshake; the connection ends when the tab answers, or after a timeout.
-    fileprivate func close(_ code: WebSocketErrorCode, _ reason: String) {
+    func close(_ code: WebSocketErrorCode, _ reason: String) {
         guard let context, !closing else { return }
         closing = true
         var data = context.channel.allocator.buffer(capacity: 2 + reason.utf8.count)
@@ -301,146 +301,37 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 }
 
-/// Updates held back while the tab is not reading: deltas merged into one (newest value of
-/// each var wins; a hydration stays a hydration), and a list of errors bounded by count and bytes.
-private struct Waiting {
-    private var delta: StateUpdate?
-    private var errors: [StateUpdate] = []
-    private var errorBytes = 0
+extension SocketHandler {
+    /// Updates held back while the tab is not reading: deltas merged into one (newest value of
+    /// each var wins; a hydration stays a hydration), and a list of errors bounded by count and bytes.
+    fileprivate struct Waiting {
+        private var delta: StateUpdate?
+        private var errors: [StateUpdate] = []
+        private var errorBytes = 0
 
-    var isEmpty: Bool { delta == nil && errors.isEmpty }
+        var isEmpty: Bool { delta == nil && errors.isEmpty }
 
-    /// Keeps `update`; `false` if it was an error and too many are kept already.
-    mutating func add(_ update: StateUpdate) -> Bool {
-        if let error = update.error {
-            let bytes = error.message.utf8.count + (error.event?.utf8.count ?? 0)
-            guard errors.count < SocketHandler.maxWaitingErrors, errorBytes + bytes <= SocketHandler.maxWaitingErrorBytes else {
-                return false
-            }
-            errorBytes += bytes
-            errors.append(update)
-        } else if var merged = delta {
-            merged.merge(update)
-            delta = merged
-        } else {
-            delta = update
-        }
-        return true
-    }
-
-    mutating func take() -> [StateUpdate] {
-        defer { self = Waiting() }
-        return (delta.map { [$0] } ?? []) + errors
-    }
-}
-
-/// The app's sink for one socket: hands updates to the handler on its event loop.
-final class SocketSink: UpdateSink {
-    let token: Token
-    let executor: (any TaskExecutor)?
-    private let handler: NIOLoopBound<SocketHandler>
-
-    init(token: Token, handler: NIOLoopBound<SocketHandler>, executor: LoopExecutor) {
-        self.token = token
-        self.handler = handler
-        self.executor = executor
-    }
-
-    func send(_ update: StateUpdate) {
-        onLoop { $0.deliver(update) }
-    }
-
-    func close(_ reason: CloseReason) {
-        switch reason {
-        case .superseded:
-            onLoop { $0.close(.init(codeNumber: 4001), "another connection took over this tab") }
-        case .shutdown:
-            onLoop { $0.close(.goingAway, "server shutting down") }
-        }
-    }
-
-    func refuse(_ error: any Error, event: String? = nil) {
-        onLoop { $0.refuse(error, event: event) }
-    }
-
-    func pong(_ id: JSON) {
-        onLoop { $0.pong(id) }
-    }
-
-    private func onLoop(_ body: @escaping @Sendable (SocketHandler) -> Void) {
-        if handler.eventLoop.inEventLoop {
-            body(handler.value)
-        } else {
-            let handler = handler
-            handler.eventLoop.execute { body(handler.value) }
-        }
-    }
-}
-
-/// Runs tasks on one event loop: a tab's events and background tasks use its socket's loop, so
-/// reading an event, running it and writing its delta need no thread hop.
-final class LoopExecutor: TaskExecutor {
-    let loop: any EventLoop
-
-    init(_ loop: any EventLoop) {
-        self.loop = loop
-    }
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
-    }
-}
-
-/// What a socket needs from the request that opened it: the app, the options, and who asked.
-struct SocketSession: Sendable {
-    let app: App
-    let query: [String: String]
-    let router: RouterData
-    let logger: Logger
-
-    /// Connects under the token the tab asked for, or a fresh one when it is malformed or
-    /// already connected elsewhere without `resume` (a duplicated tab).
-    func connect(sink makeSink: (Token) -> SocketSink) async throws -> (SocketSink, ProtocolError?) {
-        var refusal: ProtocolError?
-        if let asked = query["token"] {
-            if let token = Token(asked) {
-                let sink = makeSink(token)
-                var router = self.router
-                router.token = token
-                if try await app.connect(token, router: router, sink: sink, takeOver: query["resume"] == "1") {
-                    return (sink, nil)
+        /// Keeps `update`; `false` if it was an error and too many are kept already.
+        mutating func add(_ update: StateUpdate) -> Bool {
+            if let error = update.error {
+                let bytes = error.message.utf8.count + (error.event?.utf8.count ?? 0)
+                guard errors.count < SocketHandler.maxWaitingErrors, errorBytes + bytes <= SocketHandler.maxWaitingErrorBytes else {
+                    return false
                 }
+                errorBytes += bytes
+                errors.append(update)
+            } else if var merged = delta {
+                merged.merge(update)
+                delta = merged
             } else {
-                refusal = ProtocolError("token '\(asked.clipped(80))' is not 8 to 64 letters, digits, '-' or '_'; this tab got a new one")
-                logger.notice("malformed token refused")
+                delta = update
             }
+            return true
         }
-        let token = Token.random()
-        let sink = makeSink(token)
-        var router = self.router
-        router.token = token
-        try await app.connect(token, router: router, sink: sink)
-        return (sink, refusal)
-    }
 
-    /// Runs one message from the tab, or tells the tab what was wrong with it.
-    func receive(_ message: ByteBuffer, sink: SocketSink) {
-        do {
-            switch try Incoming(message.readableBytesView) {
-            case .event(let event):
-                app.receive(event, from: sink.token, bytes: message.readableBytes)
-            case .ping(let id):
-                sink.pong(id)
-            }
-        } catch {
-            let (log, dropped) = app.logBudget.take(sink.token)
-            if log {
-                var metadata: Logger.Metadata = ["token": "\(sink.token)", "reason": "\("\(error)".clipped(300))"]
-                if dropped > 0 { metadata["unlogged"] = "\(dropped)" }
-                logger.notice("message refused", metadata: metadata)
-            }
-            sink.refuse(error)
+        mutating func take() -> [StateUpdate] {
+            defer { self = Waiting() }
+            return (delta.map { [$0] } ?? []) + errors
         }
     }
 }

@@ -1,0 +1,36 @@
+// Every state type of an app and every event handler, found by full name.
+
+/// Every state type of an app, by full name, and every event handler, by full event name.
+public struct StateRegistry: Sendable {
+    /// The state types by full name, parents included.
+    public let types: [String: any LiveState.Type]
+    let handlers: [String: AnyHandler]
+
+    /// Registers `states` and the parents of each.
+    public init(_ states: [any LiveState.Type]) {
+        var types: [String: any LiveState.Type] = [:]
+        var handlers: [String: AnyHandler] = [:]
+        func add<S: LiveState>(_ state: S.Type) {
+            guard types[S.fullName] == nil else { return }
+            types[S.fullName] = state
+            for (name, handler) in S.stateInfo.handlers {
+                let full = S.fullName + "." + name
+                handlers[full] = AnyHandler(S.self, name: full, handler)
+            }
+            if let parent = S.stateInfo.parent { add(parent) }
+        }
+        for state in states { add(state) }
+        self.types = types
+        self.handlers = handlers
+    }
+
+    /// The full names of the direct substates of `fullName` (`nil` for the top level), sorted.
+    public func children(of fullName: String?) -> [String] {
+        types.keys.filter { name in
+            guard let dot = name.lastIndex(of: ".") else { return fullName == nil }
+            return name[..<dot] == fullName ?? ""
+        }.sorted()
+    }
+
+    func handler(_ name: String) -> AnyHandler? { handlers[name] }
+}
