@@ -7,6 +7,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Rill", targets: ["Rill"]),
+        .library(name: "RillJSON", targets: ["RillJSON"]),
         .library(name: "RillServer", targets: ["RillServer"]),
         .library(name: "RillTesting", targets: ["RillTesting"]),
         .library(name: "RillClient", targets: ["RillClient"]),
@@ -40,16 +41,18 @@ let package = Package(
                 .product(name: "SwiftDiagnostics", package: "swift-syntax"),
             ]
         ),
+        .target(name: "RillJSON"),
         .target(
             name: "Rill",
             dependencies: [
+                "RillJSON",
                 "RillMacros",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
-            name: "RedisClient",
+            name: "RESP",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -58,7 +61,7 @@ let package = Package(
         ),
         .target(
             name: "RillRedis",
-            dependencies: ["Rill", "RedisClient", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: ["Rill", "RESP", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]
         ),
         .target(
             name: "RillServer",
@@ -117,6 +120,7 @@ let package = Package(
             name: "RillTests",
             dependencies: ["Rill", "RillTesting", "RillRedis", "SeedExamples", .product(name: "InMemoryLogging", package: "swift-log")]
         ),
+        .testTarget(name: "RillJSONTests", dependencies: ["RillJSON"]),
         .testTarget(
             name: "RillMacrosTests",
             dependencies: [
@@ -124,10 +128,10 @@ let package = Package(
                 .product(name: "SwiftSyntaxMacrosGenericTestSupport", package: "swift-syntax"),
             ]
         ),
-        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient"]),
+        .testTarget(name: "RESPTests", dependencies: ["RESP"]),
         .testTarget(
             name: "RillRedisTests",
-            dependencies: ["RillRedis", "RedisClient", .product(name: "InMemoryLogging", package: "swift-log")]
+            dependencies: ["RillRedis", "RESP", .product(name: "InMemoryLogging", package: "swift-log")]
         ),
         .testTarget(
             name: "RillClientTests",

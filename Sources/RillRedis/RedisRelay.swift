@@ -1,7 +1,7 @@
 // Updates for tabs whose socket is with another process, carried over Redis pub/sub.
 
 import Logging
-import RedisClient
+import RESP
 import Rill
 import Synchronization
 

@@ -3,7 +3,7 @@
 import Logging
 import NIOCore
 import NIOPosix
-import RedisClient
+import RESP
 import Rill
 import Synchronization
 

@@ -1,6 +1,6 @@
 // The Lua scripts that make taking, saving and freeing a tab's lock atomic in Redis.
 
-import RedisClient
+import RESP
 
 enum Scripts {
     /// Takes the lock if it is free and, in the same step, loads the tab and refreshes its expiry;

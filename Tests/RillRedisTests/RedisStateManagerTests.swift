@@ -3,7 +3,7 @@
 import Foundation
 import InMemoryLogging
 import Logging
-import RedisClient
+import RESP
 import Rill
 import RillRedis
 import Synchronization

@@ -1,7 +1,7 @@
 // Unit tests of the RESP2 parser and encoder, and of the SHA-1 that names scripts.
 
 import NIOCore
-import RedisClient
+import RESP
 import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct RESPTests {

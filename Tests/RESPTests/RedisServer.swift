@@ -3,7 +3,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
-import RedisClient
+import RESP
 import Synchronization
 
 /// A `redis-server` child process on 127.0.0.1, without persistence.

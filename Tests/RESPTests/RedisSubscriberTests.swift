@@ -1,6 +1,6 @@
 // The subscriber against a real redis-server: delivery in order, patterns, and re-subscribing after a restart.
 
-import RedisClient
+import RESP
 import Synchronization
 import Testing
 

@@ -1,7 +1,7 @@
 // The client against a real redis-server: commands, pipelining, scripts, timeouts, and Redis dying and coming back.
 
 import Foundation
-import RedisClient
+import RESP
 import Synchronization
 import Testing
 

@@ -3,7 +3,7 @@
 import Foundation
 import Testing
 
-@testable import Rill
+@testable import RillJSON
 
 // MARK: - Fixtures
 
