@@ -1,5 +1,6 @@
 // Updates for tabs whose socket is with another process, carried over Redis pub/sub.
 
+import CoreMetrics
 import Logging
 import RESP
 import Rill
@@ -15,6 +16,10 @@ final class RedisRelay: UpdateRelay {
     private let deliver = Mutex<(@Sendable (Token, StateUpdate) -> Void)?>(nil)
     private let superseded = Mutex<(@Sendable (Token) -> Void)?>(nil)
     private let handlers = Mutex<[String: @Sendable ([UInt8]) -> Void]>([:])
+
+    /// Updates published for tabs connected elsewhere, and received for tabs connected here.
+    private let sent = Counter(label: "rill_relay_messages_total", dimensions: [("direction", "out")])
+    private let received = Counter(label: "rill_relay_messages_total", dimensions: [("direction", "in")])
 
     static let prefix = "rill:socket:"
 
@@ -66,6 +71,7 @@ final class RedisRelay: UpdateRelay {
 
     func publish(_ update: StateUpdate, to token: Token) async throws {
         _ = try await client.publish(Self.channel(token), Self.encode(update).serialized())
+        sent.increment()
     }
 
     private func receive(_ message: RedisMessage) {
@@ -79,6 +85,7 @@ final class RedisRelay: UpdateRelay {
             let json = try JSON(parsing: message.payload)
             if json["s"] == true { return superseded.withLock { $0 }?(token) ?? () }
             let update = try Self.decode(json)
+            received.increment()
             deliver.withLock { $0 }?(token, update)
         } catch {
             logger.warning("relayed update could not be read", metadata: ["channel": "\(message.channel)", "error": "\(error)"])

@@ -1,5 +1,6 @@
 // Tabs' states in Redis, shared by several Rill processes, with a per-tab lock that only its owner frees.
 
+import CoreMetrics
 import Logging
 import NIOCore
 import NIOPosix
@@ -124,6 +125,15 @@ public final class RedisStateManager: StateManager {
         }
     }
 
+    /// Round trips to Redis on the lock path, by command, with their latency.
+    private struct Metrics: Sendable {
+        let acquire = Timer(label: "rill_redis_seconds", dimensions: [("command", "acquire")])
+        let commit = Timer(label: "rill_redis_seconds", dimensions: [("command", "commit")])
+        let snapshot = Timer(label: "rill_redis_seconds", dimensions: [("command", "snapshot")])
+    }
+
+    private let metrics = Metrics()
+
     static func tabKey(_ token: Token) -> String { "rill:tab:\(token)" }
     static func lockKey(_ token: Token) -> String { "rill:lock:\(token)" }
     static func waitKey(_ token: Token) -> String { "rill:wait:\(token)" }
@@ -137,6 +147,8 @@ public final class RedisStateManager: StateManager {
         do {
             while true {
                 let seen = unlocks.generation(token)
+                let sent = ContinuousClock.now
+                defer { metrics.acquire.record(since: sent) }
                 let reply = try await client.evalsha(
                     Scripts.acquire,
                     keys: [Self.lockKey(token), Self.tabKey(token), Self.waitKey(token)],
@@ -157,6 +169,8 @@ public final class RedisStateManager: StateManager {
     }
 
     public func snapshot(_ token: Token, registry: StateRegistry) async throws -> TabState {
+        let sent = ContinuousClock.now
+        defer { metrics.snapshot.record(since: sent) }
         let reply = try await client.send(["HGETALL", Self.tabKey(token)])
         return decode(token, registry, reply.array ?? [])
     }
@@ -275,6 +289,8 @@ public final class RedisStateManager: StateManager {
                 args.append(name)
                 args.append(value.serialized())
             }
+            let sent = ContinuousClock.now
+            defer { manager.metrics.commit.record(since: sent) }
             do {
                 _ = try await manager.client.evalsha(
                     Scripts.commit, keys: [RedisStateManager.lockKey(token), RedisStateManager.tabKey(token)], args: args)
@@ -361,5 +377,12 @@ final class UnlockNotices: Sendable {
             return state.waiters[token]!.remove(at: index)
         }
         waiter?.continuation.resume()
+    }
+}
+
+extension Timer {
+    fileprivate func record(since start: ContinuousClock.Instant) {
+        let (seconds, attoseconds) = (ContinuousClock.now - start).components
+        recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }

@@ -1,7 +1,9 @@
 // The one call an app's `main` makes: parse options, pick the state manager, serve the pages, stop on a signal.
 
 import ArgumentParser
+import CoreMetrics
 import Foundation
+import Prometheus
 import Rill
 
 /// Every command-line option of a Rill app: where it listens and where states live.
@@ -32,13 +34,19 @@ extension App {
         arguments: [String] = Array(CommandLine.arguments.dropFirst())
     ) async throws {
         let environment = ProcessInfo.processInfo.environment
-        let configuration: ServerConfiguration
+        var configuration: ServerConfiguration
         let options: RunOptions
         do {
             options = try RunOptions.parse(arguments)
             configuration = try options.server.configuration(environment: environment)
         } catch {
             RunOptions.exit(withError: error)
+        }
+        if options.server.metricsEnabled(environment: environment) {
+            // Before the app and its state manager make their metrics.
+            let registry = PrometheusCollectorRegistry()
+            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+            configuration.metrics = registry
         }
         // Redis connections run on the sockets' threads: a command and the event waiting for it
         // then share a thread.
@@ -69,6 +77,8 @@ extension App {
         } catch {
             ServerOptions.exit(withError: error)
         }
+        // This app made its metrics already: a `/metrics` here needs the backend bootstrapped
+        // before the app was made, and `configuration.metrics` set, with `Server` directly.
         try await Server(app: self, routes: routes, configuration: configuration).run()
     }
 }

@@ -9,6 +9,7 @@ import Darwin
 import Logging
 import NIOCore
 import NIOPosix
+import Prometheus
 import Rill
 
 /// How a Rill server listens and what it accepts.
@@ -38,6 +39,9 @@ public struct ServerConfiguration: Sendable {
     public var headerTimeout: Duration
     /// How long a kept-alive HTTP connection may sit between requests.
     public var idleTimeout: Duration
+    /// Where `GET /metrics` reads the metrics it serves as Prometheus text; `nil` (the default)
+    /// serves no `/metrics`. `--metrics` makes one and bootstraps swift-metrics with it.
+    public var metrics: PrometheusCollectorRegistry?
     /// How often a page asks the server whether its socket still works (an application-level
     /// ping, so a connection that silently stopped carrying bytes is noticed).
     public var heartbeatInterval: Duration
@@ -153,6 +157,7 @@ extension ServerConfiguration {
 /// | `--header-timeout` | `RILL_HEADER_TIMEOUT` | `10` seconds |
 /// | `--idle-timeout` | `RILL_IDLE_TIMEOUT` | `60` seconds |
 /// | `--max-connections` | `RILL_MAX_CONNECTIONS` | `4096` |
+/// | `--metrics` | `RILL_METRICS=1` | off |
 /// | `--heartbeat` | `RILL_HEARTBEAT` | `3000` ms |
 /// | `--heartbeat-timeout` | `RILL_HEARTBEAT_TIMEOUT` | `5000` ms |
 public struct ServerOptions: ParsableArguments {
@@ -185,6 +190,9 @@ public struct ServerOptions: ParsableArguments {
 
     @Option(help: "Open connections at most (env RILL_MAX_CONNECTIONS).")
     var maxConnections: Int?
+
+    @Flag(help: "Serve metrics as Prometheus text at /metrics (env RILL_METRICS=1).")
+    var metrics = false
 
     @Option(help: "Milliseconds between a page's checks that its socket works (env RILL_HEARTBEAT).")
     var heartbeat: Int?
@@ -241,6 +249,11 @@ public struct ServerOptions: ParsableArguments {
             configuration.threads = threads
         }
         return configuration
+    }
+
+    /// Whether `--metrics` or `RILL_METRICS=1` asks for `/metrics`.
+    public func metricsEnabled(environment: [String: String]) -> Bool {
+        metrics || environment["RILL_METRICS"] == "1"
     }
 
     private static func int(_ text: String, _ name: String) throws -> Int {

@@ -105,6 +105,13 @@ public struct Server: Sendable {
         }
         // Browsers ask for it on every page; an empty answer keeps a 404 out of their console.
         router.get("/favicon.ico") { _, _ in Response(status: .noContent) }
+        if let registry = configuration.metrics {
+            router.get("/metrics") { _, _ in
+                Response(
+                    status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                    body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+            }
+        }
         router.get("/ping") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
         }
@@ -125,6 +132,7 @@ public struct Server: Sendable {
         let app = app
         let logger = logger
         let connections = ConnectionCount(limit: configuration.maxConnections)
+        let metrics = TransportMetrics()
         // Refused upgrades come from no tab: their log lines share one budget per reason.
         let refusals = LogBudget<String>()
         @Sendable func logRefusal(_ reason: String, _ metadata: Logger.Metadata) {
@@ -160,7 +168,7 @@ public struct Server: Sendable {
                     clientAddress: channel.remoteAddress?.ipAddress,
                     path: query["path"] ?? "/",
                     headers: Self.headers(of: head.headers))
-                return .accept(SocketSession(app: app, query: query, router: router, logger: logger))
+                return .accept(SocketSession(app: app, query: query, router: router, logger: logger, metrics: metrics))
             }
         }
         return Application(

@@ -1,5 +1,6 @@
 // One tab's WebSocket on its event loop: token hand-out, frames in, updates out, pings and close.
 
+import CoreMetrics
 import Logging
 import NIOCore
 import NIOWebSocket
@@ -52,6 +53,7 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        session.metrics.socketsOpen.increment()
         let loop = context.eventLoop
         let handler = NIOLoopBound(self, eventLoop: loop)
         ping = loop.scheduleRepeatedTask(initialDelay: Self.pingInterval, delay: Self.pingInterval) { _ in
@@ -73,6 +75,7 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        session.metrics.socketsOpen.decrement()
         ping?.cancel()
         ping = nil
         if let sink {
@@ -213,7 +216,10 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard let context, !closing else { return }
         if waiting.isEmpty, context.channel.isWritable {
             write(update)
-        } else if !waiting.add(update) {
+            return
+        }
+        if update.error == nil { session.metrics.deltasCoalesced.increment() }
+        if !waiting.add(update) {
             if let token {
                 let (log, dropped) = session.app.logBudget.take(token)
                 if log {
@@ -239,6 +245,7 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func write(_ update: StateUpdate) {
         guard let token else { return }
+        if update.error == nil, !update.isHydration { session.metrics.deltasSent.increment() }
         write(update.message(token: token))
     }
 
@@ -249,6 +256,7 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
             buffer.writeBytes(bytes)
             return buffer
         }
+        session.metrics.bytesOut.increment(by: buffer.readableBytes)
         context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: buffer)), promise: nil)
         scheduleFlush()
     }

@@ -10,6 +10,7 @@ struct SocketSession: Sendable {
     let query: [String: String]
     let router: RouterData
     let logger: Logger
+    let metrics: TransportMetrics
 
     /// Connects under the token the tab asked for, or a fresh one when it is malformed or
     /// already connected elsewhere without `resume` (a duplicated tab).

@@ -42,6 +42,7 @@ public final class App: Sendable {
     private struct QueuedEvent {
         let name: String
         let bytes: Int
+        let enqueued = ContinuousClock.now
         let run: @Sendable (EventScope) async throws -> Void
     }
 
@@ -58,6 +59,7 @@ public final class App: Sendable {
     private let closing = Mutex(false)
     let tasks = TaskRegistry()
     private let lockWatch: LockWatch
+    let metrics = AppMetrics()
     /// How many log lines each tab's failures may write; the transport's refusals use it too.
     package let logBudget = LogBudget<Token>()
 
@@ -153,6 +155,7 @@ public final class App: Sendable {
         }
         if connected {
             sink.send(StateUpdate(delta: delta, isHydration: true))
+            if replaced == nil { metrics.tabsConnected.increment() }
             await manager.connected(token)
             do {
                 try await manager.relay?.attach(token)
@@ -189,6 +192,7 @@ public final class App: Sendable {
             return true
         }
         if removed {
+            metrics.tabsConnected.decrement()
             tasks.cancel(token: token, onlyOnDisconnect: true)
             Task {
                 // A socket that reconnected meanwhile keeps the subscription and the state.
@@ -268,6 +272,7 @@ public final class App: Sendable {
     /// - Parameter bytes: The size of the message it came in, counted against ``maxQueuedBytes``.
     public func receive(_ event: EventSpec, from token: Token, bytes: Int = 0) {
         if let callable, !callable.contains(event.name) {
+            metrics.eventsRefused.increment()
             return report(token, event: event.name, NotCallableError(event: event.name))
         }
         send(event, to: token, bytes: bytes)
@@ -285,6 +290,7 @@ public final class App: Sendable {
             return report(token, event: event.name, ShuttingDownError())
         }
         guard let handler = registry.handler(event.name) else {
+            metrics.eventsRefused.increment()
             return report(token, event: event.name, UnknownEventError(event: event.name))
         }
         let payload = Payload(event: event.name, fields: event.payload)
@@ -298,6 +304,7 @@ public final class App: Sendable {
                 try start(token, name: event.name, id: event.cancelID, cancelOnDisconnect: cancelOnDisconnect, body)
             }
         } catch {
+            metrics.eventsRefused.increment()
             report(token, event: event.name, error)
         }
     }
@@ -323,9 +330,12 @@ public final class App: Sendable {
     /// queue entry exists exactly while a drain runs.
     private func drain(_ token: Token) async {
         while let event = queues.withLock({ $0[token]?.events.first }) {
+            metrics.queueWait.record(from: event.enqueued)
             do {
                 try await locked(token, holder: event.name) { scope in try await event.run(scope) }
+                metrics.eventsOK.increment()
             } catch {
+                metrics.eventsFailed.increment()
                 report(token, event: event.name, error)
             }
             let more = queues.withLock { queues -> Bool in
@@ -354,9 +364,15 @@ public final class App: Sendable {
         if let current = EventScope.current, current.token == token, current.isOpen {
             throw NestedLockError(token: token)
         }
+        let asked = ContinuousClock.now
         let lease = try await manager.acquire(token, registry: registry)
+        let acquired = ContinuousClock.now
+        metrics.lockWait.record(from: asked, to: acquired)
         let watched = lockWatch.begin(token, holder: holder)
-        defer { lockWatch.end(watched) }
+        defer {
+            lockWatch.end(watched)
+            metrics.lockHold.record(from: acquired)
+        }
         let scope = EventScope(app: self, state: lease.state, kind: kind)
         do {
             // A task cancelled while it waited runs no block, even when the lock was handed to it.
@@ -454,17 +470,33 @@ public final class App: Sendable {
     }
 
     private func start(_ token: Token, name: String, id: String?, cancelOnDisconnect: Bool, _ body: @escaping @Sendable (TabState) async throws -> Void) throws {
+        // Counted as running before it can end, and taken back if it does not start.
+        metrics.tasksRunning.increment()
+        do {
+            try startRegistered(token, name: name, id: id, cancelOnDisconnect: cancelOnDisconnect, body)
+        } catch {
+            metrics.tasksRunning.decrement()
+            throw error
+        }
+        metrics.tasksStarted.increment()
+    }
+
+    private func startRegistered(_ token: Token, name: String, id: String?, cancelOnDisconnect: Bool, _ body: @escaping @Sendable (TabState) async throws -> Void) throws {
         _ = try tasks.start(token: token, name: name, id: id, cancelOnDisconnect: cancelOnDisconnect, limit: maxTasksPerTab, on: executor(token)) { handle in
             do {
                 let snapshot = try await self.manager.snapshot(token, registry: self.registry)
                 try await BackgroundContext.$current.withValue(BackgroundContext(app: self, task: handle)) {
                     try await body(snapshot)
                 }
+                self.metrics.tasksOK.increment()
             } catch is CancellationError {
+                self.metrics.tasksCancelled.increment()
                 self.logger.debug("background task cancelled", metadata: ["event": "\(name)"])
             } catch {
+                self.metrics.tasksFailed.increment()
                 self.report(token, event: name, error)
             }
+            self.metrics.tasksRunning.decrement()
             self.tasks.finish(handle)
             self.notifyIfIdle(token)
         }

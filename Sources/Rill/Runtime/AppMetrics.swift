@@ -1,0 +1,35 @@
+// The runtime's metrics (swift-metrics): made once per app, recorded on the event path at no more than an atomic add.
+
+import CoreMetrics
+
+/// What the app counts and times. Metrics go to whatever backend the process bootstrapped with
+/// `MetricsSystem.bootstrap` before the app was made (a served app with `--metrics` exports them
+/// as Prometheus text at `/metrics`); without one they cost a call that does nothing.
+struct AppMetrics: Sendable {
+    /// Events run from a tab's queue, by outcome: `ok` or `failed`.
+    let eventsOK = Counter(label: "rill_events_total", dimensions: [("outcome", "ok")])
+    let eventsFailed = Counter(label: "rill_events_total", dimensions: [("outcome", "failed")])
+    /// Events refused before running: unknown, not sendable from a page, a full queue, a bad payload.
+    let eventsRefused = Counter(label: "rill_events_total", dimensions: [("outcome", "refused")])
+    /// From an event joining its tab's queue to its handler starting.
+    let queueWait = Timer(label: "rill_event_queue_seconds")
+    /// Waiting for a tab's lock, and holding it (handlers, blocks, modifyState).
+    let lockWait = Timer(label: "rill_lock_wait_seconds")
+    let lockHold = Timer(label: "rill_lock_hold_seconds")
+    /// Background tasks: started, and ended by outcome; and how many run now.
+    let tasksStarted = Counter(label: "rill_background_tasks_started_total")
+    let tasksOK = Counter(label: "rill_background_tasks_ended_total", dimensions: [("outcome", "ok")])
+    let tasksFailed = Counter(label: "rill_background_tasks_ended_total", dimensions: [("outcome", "failed")])
+    let tasksCancelled = Counter(label: "rill_background_tasks_ended_total", dimensions: [("outcome", "cancelled")])
+    let tasksRunning = Meter(label: "rill_background_tasks_running")
+    /// Tabs connected to this process.
+    let tabsConnected = Meter(label: "rill_tabs_connected")
+}
+
+extension Timer {
+    /// Records the time from `start` to `end` (now by default).
+    func record(from start: ContinuousClock.Instant, to end: ContinuousClock.Instant = .now) {
+        let (seconds, attoseconds) = (end - start).components
+        recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
