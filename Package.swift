@@ -10,7 +10,6 @@ let package = Package(
         .library(name: "RillJSON", targets: ["RillJSON"]),
         .library(name: "RillServer", targets: ["RillServer"]),
         .library(name: "RillTesting", targets: ["RillTesting"]),
-        .library(name: "RillClient", targets: ["RillClient"]),
         .library(name: "RillRedis", targets: ["RillRedis"]),
         .executable(name: "BackgroundTask", targets: ["BackgroundTask"]),
         .executable(name: "LowLevel", targets: ["LowLevel"]),
@@ -32,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .macro(
@@ -99,12 +99,17 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
-            ]
+            ],
+            path: "Benchmarks/RillClient"
         ),
-        .target(name: "SeedExamples", dependencies: ["Rill", "RillClient"], path: "Examples/Seed"),
+        .target(
+            name: "SeedExamples",
+            dependencies: ["Rill", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            path: "Examples/Seed"
+        ),
         .executableTarget(name: "BackgroundTask", dependencies: ["RillServer", "SeedExamples"], path: "Examples/BackgroundTask"),
         .executableTarget(name: "LowLevel", dependencies: ["RillServer", "SeedExamples"], path: "Examples/LowLevel"),
-        .executableTarget(name: "BenchServer", dependencies: ["RillServer"], path: "Examples/BenchServer"),
+        .executableTarget(name: "BenchServer", dependencies: ["RillServer"], path: "Benchmarks/BenchServer"),
         .executableTarget(
             name: "EchoServer",
             dependencies: [
@@ -112,7 +117,8 @@ let package = Package(
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            path: "Benchmarks/EchoServer"
         ),
         .executableTarget(
             name: "RillBench",
@@ -122,7 +128,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-            ]
+            ],
+            path: "Benchmarks/RillBench"
         ),
         .testTarget(
             name: "RillTests",
@@ -156,6 +163,8 @@ let package = Package(
             dependencies: [
                 "RillServer", "RillClient", "RillTesting", "SeedExamples",
                 .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
     ],

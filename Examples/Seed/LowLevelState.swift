@@ -1,8 +1,8 @@
 // The seed's second example: a free-standing task fetches text and writes it into the tab with app.modifyState.
 
+import AsyncHTTPClient
 import Foundation
 import Rill
-import RillClient
 import Synchronization
 
 /// The fetched text, shown under the button.
@@ -75,22 +75,12 @@ public final class FetchTasks: Sendable {
         _ = running.withLock { $0.removeValue(forKey: id) }
     }
 
+    /// Fetches a line of text, as the seed's `httpx.AsyncClient().get(...)` does.
     private static func fetch(_ url: String) async throws -> String {
-        guard url.hasPrefix("http://") else { throw BadURL(url: url) }
-        let rest = url.dropFirst("http://".count)
-        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
-        let authority = rest[..<slash]
-        let path = slash == rest.endIndex ? "/" : String(rest[slash...])
-        let parts = authority.split(separator: ":")
-        guard let host = parts.first, let port = parts.count > 1 ? Int(parts[1]) : 80 else { throw BadURL(url: url) }
-        let response = try await HTTPClient.get(host: String(host), port: port, path: path)
-        guard response.status == 200 else { throw BadStatus(status: response.status) }
-        return response.text.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
-    struct BadURL: Error, CustomStringConvertible {
-        let url: String
-        var description: String { "'\(url)' is not an http:// URL" }
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+        guard response.status == .ok else { throw BadStatus(status: Int(response.status.code)) }
+        let body = try await response.body.collect(upTo: 1 << 20)
+        return String(buffer: body).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     struct BadStatus: Error, CustomStringConvertible {

@@ -92,27 +92,6 @@ private final class PlainHTTPHandler: ChannelInboundHandler, RemovableChannelHan
             future.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
         switch self.uri {
-        case "/plain":
-            let body = "hello, plain"
-            let headers: HTTPHeaders = ["Content-Length": "\(body.utf8.count)", "X-Route": "plain"]
-            let head = HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)
-            context.write(self.wrapOutboundOut(.head(head)), promise: nil)
-            context.write(self.wrapOutboundOut(.body(buffer(body))), promise: nil)
-            close(context.writeAndFlush(self.wrapOutboundOut(.end(nil))))
-        case "/chunked":
-            // No length, so NIO's encoder sends the body chunked, one chunk per part.
-            let head = HTTPResponseHead(version: .http1_1, status: .ok)
-            context.write(self.wrapOutboundOut(.head(head)), promise: nil)
-            for part in 0..<50 {
-                context.write(self.wrapOutboundOut(.body(buffer("chunk \(part);"))), promise: nil)
-            }
-            close(context.writeAndFlush(self.wrapOutboundOut(.end(nil))))
-        case "/until-close":
-            // HTTP/1.0 without a length: the body runs until the connection closes.
-            let head = HTTPResponseHead(version: .http1_0, status: .ok)
-            context.write(self.wrapOutboundOut(.head(head)), promise: nil)
-            context.write(self.wrapOutboundOut(.body(buffer(String(repeating: "x", count: 100_000)))), promise: nil)
-            close(context.writeAndFlush(self.wrapOutboundOut(.end(nil))))
         case "/forbidden":
             let head = HTTPResponseHead(version: .http1_1, status: .forbidden, headers: ["Content-Length": "2", "X-Reason": "not allowed"])
             context.write(self.wrapOutboundOut(.head(head)), promise: nil)

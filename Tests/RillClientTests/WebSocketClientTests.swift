@@ -241,43 +241,6 @@ import Testing
     }
 }
 
-@Suite struct HTTPClientTests {
-    @Test func readsAContentLengthBody() async throws {
-        try await withServer { server in
-            let response = try await HTTPClient.get(host: "127.0.0.1", port: server.port, path: "/plain")
-            #expect(response.status == 200)
-            #expect(response.text == "hello, plain")
-            #expect(response.header("x-route") == "plain")
-            #expect(response.header("CONTENT-LENGTH") == "12")
-        }
-    }
-
-    @Test func readsAChunkedBody() async throws {
-        try await withServer { server in
-            let response = try await HTTPClient.get(host: "127.0.0.1", port: server.port, path: "/chunked")
-            #expect(response.status == 200)
-            #expect(response.header("transfer-encoding") == "chunked")
-            #expect(response.text == (0..<50).map { "chunk \($0);" }.joined())
-        }
-    }
-
-    @Test func readsABodyThatEndsWithTheConnection() async throws {
-        try await withServer { server in
-            let response = try await HTTPClient.get(host: "127.0.0.1", port: server.port, path: "/until-close")
-            #expect(response.status == 200)
-            #expect(response.body.count == 100_000)
-        }
-    }
-
-    @Test func reportsErrorStatuses() async throws {
-        try await withServer { server in
-            let response = try await HTTPClient.get(host: "127.0.0.1", port: server.port, path: "/missing", headers: [("X-Test", "1")])
-            #expect(response.status == 404)
-            #expect(response.body.isEmpty)
-        }
-    }
-}
-
 extension TestServer {
     func connect() async throws -> WebSocketClient {
         try await WebSocketClient.connect(host: "127.0.0.1", port: self.port, path: "/ws")

@@ -1,5 +1,7 @@
 // Starts a real Rill server on a free loopback port and speaks its protocol with a real WebSocket client.
 
+import AsyncHTTPClient
+import NIOHTTP1
 import Rill
 import RillClient
 import RillServer
@@ -36,14 +38,25 @@ final class RunningServer: Sendable {
         return Tab(client: client)
     }
 
-    func get(_ path: String) async throws -> HTTPResponse {
-        try await HTTPClient.get(host: "127.0.0.1", port: port, path: path)
+    func get(_ path: String) async throws -> Fetched {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)"), timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 16 << 20)
+        return Fetched(status: Int(response.status.code), headers: response.headers, text: String(buffer: body))
     }
 
     func stop() async {
         task.cancel()
         _ = await task.result
     }
+}
+
+/// A whole HTTP response.
+struct Fetched {
+    let status: Int
+    let headers: HTTPHeaders
+    let text: String
+
+    func header(_ name: String) -> String? { headers.first(name: name) }
 }
 
 struct HarnessError: Error, CustomStringConvertible {

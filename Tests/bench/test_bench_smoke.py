@@ -18,7 +18,7 @@ SERVERS = {"rill": "BenchServer", "echo": "EchoServer"}
 def server(request, tmp_path):
     """A fresh server of one kind on a free port: (target, port, pid)."""
     log = open(tmp_path / "server.log", "w+")
-    # One event-loop thread, as bench/run starts them.
+    # One event-loop thread, as Benchmarks/run starts them.
     process = subprocess.Popen([str(BIN / SERVERS[request.param]), "--port", "0", "--threads", "1"], stdout=log, stderr=log)
     try:
         deadline = time.monotonic() + 30
@@ -70,7 +70,7 @@ def test_tabs(server):
 
 
 def test_report_compares_every_target_and_checks_the_issue_targets(tmp_path):
-    """bench/report.py on one row per scenario and target: the tables, ratios and checks it writes."""
+    """Benchmarks/report.py on one row per scenario and target: the tables, ratios and checks it writes."""
     rows = []
     for target, rate, cpu in [("rill", 20000, 30), ("echo", 20000, 40), ("reflex", 1000, 500),
                               ("rill-redis", 9000, 60), ("reflex-redis", 500, 1500)]:
@@ -86,8 +86,8 @@ def test_report_compares_every_target_and_checks_the_issue_targets(tmp_path):
     results = tmp_path / "results.jsonl"
     results.write_text("".join(json.dumps(row) + "\n" for row in rows))
     out = tmp_path / "benchmarks.md"
-    subprocess.run(["python3", str(ROOT / "bench" / "report.py"), str(results), str(out), "--runs", "1",
-                    "--command", "bench/run"], check=True, timeout=60)
+    subprocess.run(["python3", str(ROOT / "Benchmarks" / "report.py"), str(results), str(out), "--runs", "1",
+                    "--command", "Benchmarks/run"], check=True, timeout=60)
     text = out.read_text()
     assert "| 10 | 20,000 | 20,000 | 1,000 | 20.00× | 1.00× |" in text
     assert "## Redis mode: states in a redis-server" in text

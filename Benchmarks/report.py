@@ -1,4 +1,4 @@
-"""Turns the JSON lines of bench/run into docs/benchmarks.md: medians, ratios, the machine, the targets."""
+"""Turns the JSON lines of Benchmarks/run into docs/benchmarks.md: medians, ratios, the machine, the targets."""
 
 import argparse
 import datetime
@@ -140,10 +140,10 @@ def main():
         "",
         "Servers run pinned to core 1 (`taskset -c 1`), the load generator `rill-bench` (release build,",
         "one NIO event-loop thread, HdrHistogram latencies) on core 0. Each server is driven in turn by",
-        "the same client: **Rill** is `Examples/BenchServer` (memory state), **echo** is",
-        "`Sources/EchoServer`, a Hummingbird 2 WebSocket server that echoes each message and does no",
+        "the same client: **Rill** is `Benchmarks/BenchServer` (memory state), **echo** is",
+        "`Benchmarks/EchoServer`, a Hummingbird 2 WebSocket server that echoes each message and does no",
         "work (the ceiling of this machine), **Reflex** is Reflex 0.10.1's backend (one granian worker)",
-        "serving `bench/peers/reflex/`. Figures are medians of "
+        "serving `Benchmarks/peers/reflex/`. Figures are medians of "
         f"{args.runs} runs; tabs use one run on a fresh server. The machine is shared and noisy.",
         "",
         "Server CPU is utime+stime of the server's process tree from `/proc` over the measured phase,",
