@@ -65,7 +65,8 @@ let package = Package(
         .target(
             name: "RillRedis",
             dependencies: [
-                "Rill", "RESP", .product(name: "CoreMetrics", package: "swift-metrics"),
+                "Rill", "RESP", "RillServer", .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
@@ -73,7 +74,6 @@ let package = Package(
             name: "RillServer",
             dependencies: [
                 "Rill",
-                "RillRedis",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -107,9 +107,9 @@ let package = Package(
             dependencies: ["Rill", .product(name: "AsyncHTTPClient", package: "async-http-client")],
             path: "Examples/Seed"
         ),
-        .executableTarget(name: "BackgroundTask", dependencies: ["RillServer", "SeedExamples"], path: "Examples/BackgroundTask"),
+        .executableTarget(name: "BackgroundTask", dependencies: ["RillServer", "RillRedis", "SeedExamples"], path: "Examples/BackgroundTask"),
         .executableTarget(name: "LowLevel", dependencies: ["RillServer", "SeedExamples"], path: "Examples/LowLevel"),
-        .executableTarget(name: "BenchServer", dependencies: ["RillServer"], path: "Benchmarks/BenchServer"),
+        .executableTarget(name: "BenchServer", dependencies: ["RillServer", "RillRedis"], path: "Benchmarks/BenchServer"),
         .executableTarget(
             name: "EchoServer",
             dependencies: [

@@ -1,6 +1,7 @@
 // A minimal app for load tests and multi-process tests: a counter, an increment, and a background count.
 
 import Rill
+import RillRedis
 import RillServer
 
 /// One counter per tab.
@@ -28,4 +29,4 @@ let page = Page("/", title: "Rill bench") {
     }
 }
 // The load generator starts the background task directly; no component on the page does.
-try await App.serve(pages: [page], publicEvents: [BenchState.event.bgCount.name])
+try await App.serve(pages: [page], publicEvents: [BenchState.event.bgCount.name], store: RedisStore.self)

@@ -6,15 +6,17 @@ import Foundation
 import Prometheus
 import Rill
 
-/// Every command-line option of a Rill app: where it listens and where states live.
-struct RunOptions: ParsableArguments {
+/// Every command-line option of a Rill app: where it listens, how tabs' states are kept, and
+/// the options of the store it plugs in.
+struct RunOptions<Store: StateStore>: ParsableArguments {
     @OptionGroup var server: ServerOptions
     @OptionGroup var state: StateOptions
+    @OptionGroup var store: Store
 }
 
 extension App {
-    /// Builds the app with the state manager the options choose (memory, or Redis with
-    /// `--redis`/`RILL_REDIS_URL`) and serves it until SIGINT or SIGTERM.
+    /// Builds the app with the state manager the options choose (memory, unless `store` is
+    /// given and its options ask for it) and serves it until SIGINT or SIGTERM.
     ///
     /// ```swift
     /// let page = Page("/", title: "Background task") { backgroundTaskExample() }
@@ -25,22 +27,25 @@ extension App {
     ///   - states: More state types, e.g. ones only reached with `app.modifyState(token)`.
     ///   - routes: Plain HTTP routes served beside the pages.
     ///   - publicEvents: Events a tab may send although no page's component does (see `App.publicEvents`).
+    ///   - store: Where states may live besides memory, with its options (`RedisStore.self`
+    ///     from RillRedis adds `--redis`); memory only by default.
     ///   - arguments: The command line, without the program name.
-    public static func serve(
+    public static func serve<Store: StateStore>(
         pages: [Page],
         states: [any LiveState.Type] = [],
         routes: [HTTPRoute] = [],
         publicEvents: Set<String> = [],
+        store: Store.Type = MemoryStore.self,
         arguments: [String] = Array(CommandLine.arguments.dropFirst())
     ) async throws {
         let environment = ProcessInfo.processInfo.environment
         var configuration: ServerConfiguration
-        let options: RunOptions
+        let options: RunOptions<Store>
         do {
             options = try RunOptions.parse(arguments)
             configuration = try options.server.configuration(environment: environment)
         } catch {
-            RunOptions.exit(withError: error)
+            RunOptions<Store>.exit(withError: error)
         }
         if options.server.metricsEnabled(environment: environment) {
             // Before the app and its state manager make their metrics.
@@ -55,11 +60,11 @@ extension App {
             let slowLockWarning: Duration
             let maxTasksPerTab: Int
             do {
-                manager = try options.state.manager(environment: environment, eventLoopGroup: loops)
+                manager = try options.state.manager(store: options.store, environment: environment, eventLoopGroup: loops)
                 slowLockWarning = try options.state.slowLockWarning(environment: environment)
                 maxTasksPerTab = try options.state.maxTasksPerTab(environment: environment)
             } catch {
-                RunOptions.exit(withError: error)
+                RunOptions<Store>.exit(withError: error)
             }
             let app = App(
                 pages: pages, states: states, manager: manager, maxTasksPerTab: maxTasksPerTab,
