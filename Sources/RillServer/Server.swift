@@ -164,7 +164,7 @@ public struct Server: Sendable {
                 }
                 let router = RouterData(
                     token: Token.random(),
-                    sessionID: Self.cookie("rill_session", in: head.headers.first(name: "cookie")),
+                    sessionID: Cookies(from: head.headers["cookie"])["rill_session"]?.value,
                     clientAddress: channel.remoteAddress?.ipAddress,
                     path: query["path"] ?? "/",
                     headers: Self.headers(of: head.headers))
@@ -199,15 +199,6 @@ public struct Server: Sendable {
     /// The request's headers by lower-case name; the first of repeated ones.
     static func headers(of fields: HTTPHeaders) -> [String: String] {
         Dictionary(fields.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { first, _ in first })
-    }
-
-    static func cookie(_ name: String, in header: String?) -> String? {
-        guard let header else { return nil }
-        for part in header.split(separator: ";") {
-            let pair = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
-            if pair.count == 2, pair[0] == name { return String(pair[1]) }
-        }
-        return nil
     }
 }
 

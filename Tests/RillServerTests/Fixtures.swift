@@ -12,6 +12,8 @@ struct WireState {
 
     mutating func increment() { count += 1 }
 
+    mutating func rememberSession() { label = router.sessionID ?? "none" }
+
     mutating func steps() async throws {
         for value in 1...3 {
             step = value

@@ -112,6 +112,15 @@ import Testing
         #expect(tab.client.closeCode == .unacceptableData)
     }
 
+    @Test func theSessionCookieReachesHandlers() async throws {
+        let server = try await RunningServer.start(App(states: [WireState.self]))
+        defer { Task { await server.stop() } }
+        let tab = try await server.socket(headers: [("Cookie", "theme=dark; rill_session=s3ss10n; other=1")])
+        _ = try await tab.hydrate()
+        try await tab.event("wire_state.remember_session")
+        #expect(try await tab.delta() == ["wire_state": ["label": "s3ss10n"]])
+    }
+
     @Test func aPingIsAnsweredAtOnceWithItsId() async throws {
         let server = try await RunningServer.start(App(states: [WireState.self]))
         defer { Task { await server.stop() } }
