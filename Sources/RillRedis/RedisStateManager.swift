@@ -294,7 +294,7 @@ public final class RedisStateManager: StateManager {
             do {
                 _ = try await manager.client.evalsha(
                     Scripts.commit, keys: [RedisStateManager.lockKey(token), RedisStateManager.tabKey(token)], args: args)
-            } catch let error as RedisError where error.message.hasPrefix("LOCKEXPIRED") {
+            } catch let error as RedisError where error.code == Scripts.lockExpiredCode {
                 throw LockExpiredError(token: token)
             }
             self.saved.withLock { $0 = state }

@@ -3,6 +3,9 @@
 import RESP
 
 enum Scripts {
+    /// The error code `commit` replies with when the caller no longer owns the lock.
+    static let lockExpiredCode = "LOCKEXPIRED"
+
     /// Takes the lock if it is free and, in the same step, loads the tab and refreshes its expiry;
     /// if the lock is held, marks the tab as waited for so its release is announced, and asks
     /// the process keeping it to let it go. A lock counts as free when its holder's process is
