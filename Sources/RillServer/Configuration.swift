@@ -206,7 +206,7 @@ public struct ServerOptions: ParsableArguments {
     public func configuration(environment: [String: String]) throws -> ServerConfiguration {
         var configuration = ServerConfiguration()
         configuration.host = host ?? environment["RILL_HOST"] ?? configuration.host
-        if let port = try port ?? environment["RILL_PORT"].map({ try Self.int($0, "RILL_PORT") }) {
+        if let port = try StateOptions.number(port, environment, "RILL_PORT") {
             configuration.port = port
         }
         if let level = logLevel ?? environment["RILL_LOG_LEVEL"] {
@@ -218,33 +218,33 @@ public struct ServerOptions: ParsableArguments {
         configuration.allowedOrigins = allowedOrigins.isEmpty
             ? (environment["RILL_ALLOWED_ORIGINS"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             : allowedOrigins
-        if let size = try maxMessageSize ?? environment["RILL_MAX_MESSAGE_SIZE"].map({ try Self.int($0, "RILL_MAX_MESSAGE_SIZE") }) {
+        if let size = try StateOptions.number(maxMessageSize, environment, "RILL_MAX_MESSAGE_SIZE") {
             configuration.maxMessageSize = size
         }
         configuration.allowedHosts = allowedHosts.isEmpty
             ? (environment["RILL_ALLOWED_HOSTS"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             : allowedHosts
-        if let seconds = try headerTimeout ?? environment["RILL_HEADER_TIMEOUT"].map({ try Self.int($0, "RILL_HEADER_TIMEOUT") }) {
+        if let seconds = try StateOptions.number(headerTimeout, environment, "RILL_HEADER_TIMEOUT") {
             guard seconds >= 1 else { throw ValidationError("header timeout must be at least 1 second, got \(seconds)") }
             configuration.headerTimeout = .seconds(seconds)
         }
-        if let seconds = try idleTimeout ?? environment["RILL_IDLE_TIMEOUT"].map({ try Self.int($0, "RILL_IDLE_TIMEOUT") }) {
+        if let seconds = try StateOptions.number(idleTimeout, environment, "RILL_IDLE_TIMEOUT") {
             guard seconds >= 1 else { throw ValidationError("idle timeout must be at least 1 second, got \(seconds)") }
             configuration.idleTimeout = .seconds(seconds)
         }
-        if let limit = try maxConnections ?? environment["RILL_MAX_CONNECTIONS"].map({ try Self.int($0, "RILL_MAX_CONNECTIONS") }) {
+        if let limit = try StateOptions.number(maxConnections, environment, "RILL_MAX_CONNECTIONS") {
             guard limit >= 1 else { throw ValidationError("max connections must be at least 1, got \(limit)") }
             configuration.maxConnections = limit
         }
-        if let milliseconds = try heartbeat ?? environment["RILL_HEARTBEAT"].map({ try Self.int($0, "RILL_HEARTBEAT") }) {
+        if let milliseconds = try StateOptions.number(heartbeat, environment, "RILL_HEARTBEAT") {
             guard milliseconds >= 100 else { throw ValidationError("heartbeat must be at least 100 ms, got \(milliseconds)") }
             configuration.heartbeatInterval = .milliseconds(milliseconds)
         }
-        if let milliseconds = try heartbeatTimeout ?? environment["RILL_HEARTBEAT_TIMEOUT"].map({ try Self.int($0, "RILL_HEARTBEAT_TIMEOUT") }) {
+        if let milliseconds = try StateOptions.number(heartbeatTimeout, environment, "RILL_HEARTBEAT_TIMEOUT") {
             guard milliseconds >= 100 else { throw ValidationError("heartbeat timeout must be at least 100 ms, got \(milliseconds)") }
             configuration.heartbeatTimeout = .milliseconds(milliseconds)
         }
-        if let threads = try threads ?? environment["RILL_THREADS"].map({ try Self.int($0, "RILL_THREADS") }) {
+        if let threads = try StateOptions.number(threads, environment, "RILL_THREADS") {
             guard threads >= 1 else { throw ValidationError("threads must be at least 1, got \(threads)") }
             configuration.threads = threads
         }
@@ -254,10 +254,5 @@ public struct ServerOptions: ParsableArguments {
     /// Whether `--metrics` or `RILL_METRICS=1` asks for `/metrics`.
     public func metricsEnabled(environment: [String: String]) -> Bool {
         metrics || environment["RILL_METRICS"] == "1"
-    }
-
-    private static func int(_ text: String, _ name: String) throws -> Int {
-        guard let value = Int(text) else { throw ValidationError("\(name)='\(text)' is not a number") }
-        return value
     }
 }
