@@ -24,6 +24,13 @@ import Synchronization
 ///   ``linger``, so the tab's next event here needs only its commit; another process that asks
 ///   for the tab gets it at once (see ``KeptLocks``).
 /// - Updates for tabs whose socket is with another process travel over pub/sub (``relay``).
+///   The commit script publishes such an update itself (`StateLease/commit(_:relaying:)`), so
+///   it leaves exactly when the save succeeds, in the same step, before the lock is freed: a
+///   relay that published after the commit could lose the update to a crash in between, or
+///   reorder it after the next holder's.
+/// - Each process keeps a `rill:alive:<id>` mark (3 s, renewed every second and on each
+///   acquire); a lock whose holder's process has no mark is free, so a crash stalls its tabs for
+///   the mark's lifetime, not ``lockExpiry``.
 public final class RedisStateManager: StateManager {
     /// How long an unused tab's state is kept.
     public let tokenExpiry: Duration
@@ -310,73 +317,6 @@ public final class RedisStateManager: StateManager {
             }
             manager.local.unlock(token)
         }
-    }
-}
-
-/// Announcements that a tab's lock was freed, counted per tab so a waiter can tell whether one
-/// came since it last tried.
-final class UnlockNotices: Sendable {
-    private struct Waiter {
-        let id: UInt64
-        let continuation: CheckedContinuation<Void, Never>
-    }
-
-    private let state = Mutex<(generations: [Token: UInt64], waiters: [Token: [Waiter]], nextID: UInt64)>(([:], [:], 0))
-
-    func generation(_ token: Token) -> UInt64 {
-        state.withLock { $0.generations[token] ?? 0 }
-    }
-
-    func announce(_ raw: String) {
-        guard let token = Token(raw) else { return }
-        let waiters = state.withLock { state -> [Waiter] in
-            state.generations[token, default: 0] += 1
-            return state.waiters.removeValue(forKey: token) ?? []
-        }
-        for waiter in waiters { waiter.continuation.resume() }
-    }
-
-    func announceAll() {
-        let waiters = state.withLock { state -> [Waiter] in
-            for token in state.waiters.keys { state.generations[token, default: 0] += 1 }
-            defer { state.waiters.removeAll() }
-            return state.waiters.values.flatMap { $0 }
-        }
-        for waiter in waiters { waiter.continuation.resume() }
-    }
-
-    /// Returns when an announcement for `token` newer than `seen` arrives, or after `timeout`.
-    func wait(_ token: Token, after seen: UInt64, timeout: Duration) async throws {
-        let id = state.withLock { state -> UInt64 in
-            state.nextID += 1
-            return state.nextID
-        }
-        let timer = Task {
-            try? await Task.sleep(for: timeout)
-            self.wake(token, id)
-        }
-        defer { timer.cancel() }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let now = state.withLock { state -> Bool in
-                    if (state.generations[token] ?? 0) != seen { return true }
-                    state.waiters[token, default: []].append(Waiter(id: id, continuation: continuation))
-                    return false
-                }
-                if now { continuation.resume() }
-            }
-        } onCancel: {
-            self.wake(token, id)
-        }
-        try Task.checkCancellation()
-    }
-
-    private func wake(_ token: Token, _ id: UInt64) {
-        let waiter = state.withLock { state -> Waiter? in
-            guard let index = state.waiters[token]?.firstIndex(where: { $0.id == id }) else { return nil }
-            return state.waiters[token]!.remove(at: index)
-        }
-        waiter?.continuation.resume()
     }
 }
 
