@@ -13,13 +13,20 @@ struct BenchState {
         counter += 1
     }
 
-    /// Adds one `n` times, each in its own lock block: one delta per block.
+    /// Adds one `n` times, each in its own lock block: one delta per block. The load generator
+    /// sends `n` from outside, so it is checked like any argument a client chooses.
     @Background
     private func bgCount(_: BackgroundRun, _ n: Int) async throws {
+        guard (0...1_000_000).contains(n) else { throw CountOutOfRange(n: n) }
         for _ in 0..<n {
             try await withState { $0.counter += 1 }
         }
     }
+}
+
+struct CountOutOfRange: Error, CustomStringConvertible {
+    let n: Int
+    var description: String { "n must be 0 to 1000000, got \(n)" }
 }
 
 let page = Page("/", title: "Rill bench") {

@@ -525,7 +525,10 @@ def run(port, frames=10_000, seed=None, pid=None, connections=6, witness=100, wi
     elapsed = time.monotonic() - started
     log(f"sent {sent} frames over {stats['connections']} connections in {elapsed:.1f} s")
 
-    witness_thread.join(timeout=max(5.0, deadline + 60 - time.monotonic()))
+    # A dead server cannot finish the witness's changes: do not wait out the whole deadline.
+    if pid and not process_alive(pid):
+        server_gone = True
+    witness_thread.join(timeout=5.0 if server_gone else max(5.0, deadline + 60 - time.monotonic()))
     if witness_thread.is_alive():
         failures.append(f"witness did not finish ({witness_thread.done} of {witness} changes)")
     failures.extend(witness_thread.failures)

@@ -805,3 +805,21 @@ def test_fuzzing_twenty_thousand_frames_leaves_the_server_alive_small_and_correc
         result["failures"].append("process output:\n" + tail(server))
     assert result["ok"], f"seed {result['seed']}: " + "\n".join(result["failures"])
     assert result["frames"] >= 20_000
+
+
+@pytest.mark.parametrize("n", [-1, -9223372036854775808, 1_000_001])
+def test_an_argument_out_of_range_is_an_error_not_a_crash(rill, n):
+    """The bench server's public task counts to `n`, which a client chooses: a negative or huge
+    one gets an `error` naming the range, and the process goes on serving (a range of `0..<n`
+    with n < 0 would trap and end the process)."""
+    server = rill("BenchServer")
+    with RawWS.connect(server.port, token=new_token()) as ws:
+        ws.hydrate()
+        ws.event("bench_state.bg_count", n=n)
+        messages = read_until(ws, lambda m: m.get("type") == "error")
+    assert "n must be 0 to 1000000" in messages[-1]["message"]
+    assert server.process.poll() is None, "the server died"
+    with RawWS.connect(server.port, token=new_token()) as ws:
+        ws.hydrate()
+        ws.event("bench_state.bg_count", n=3)
+        read_until(ws, lambda m: (m.get("delta") or {}).get("bench_state", {}).get("counter") == 3)
