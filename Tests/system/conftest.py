@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from websockets.sync.client import connect
 
+from fuzz import rss_bytes
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("RILL_BIN", ROOT / ".build" / "debug"))
 
@@ -212,14 +214,7 @@ class LoggedRill:
 
     def rss(self):
         """Resident memory in bytes (VmRSS); None once the process is gone."""
-        try:
-            with open(f"/proc/{self.pid}/status") as status:
-                for line in status:
-                    if line.startswith("VmRSS:"):
-                        return int(line.split()[1]) * 1024
-        except OSError:
-            return None
-        return None
+        return rss_bytes(self.pid)
 
     def socket(self, token, resume=False):
         return Tab(connect(f"ws://127.0.0.1:{self.port}/_rill/socket?token={token}&path=/"
