@@ -269,7 +269,10 @@ public final class App: Sendable {
     /// Runs an event a tab sent over its socket: like ``send(_:to:)``, but only an event one of
     /// the app's pages sends, or one of ``publicEvents``; anything else — a background task the
     /// page only reaches through a handler, a setter no input binds — is reported as no event.
-    /// - Parameter bytes: The size of the message it came in, counted against ``maxQueuedBytes``.
+    /// - Parameters:
+    ///   - event: The event, as the tab sent it.
+    ///   - token: The tab that sent it.
+    ///   - bytes: The size of the message it came in, counted against ``maxQueuedBytes``.
     public func receive(_ event: EventSpec, from token: Token, bytes: Int = 0) {
         if let callable, !callable.contains(event.name) {
             metrics.eventsRefused.increment()
