@@ -133,18 +133,23 @@ def redis():
     shutil.rmtree(server.dir, ignore_errors=True)
 
 
-@pytest.fixture
-def processes():
-    started = []
+def started(kind):
+    """Yields a function that starts processes of `kind`; every one started is killed afterwards."""
+    processes = []
 
     def start(name, *args):
-        process = Rill(name, *args)
-        started.append(process)
+        process = kind(name, *args)
+        processes.append(process)
         return process
 
     yield start
-    for process in started:
+    for process in processes:
         process.kill()
+
+
+@pytest.fixture
+def processes():
+    yield from started(Rill)
 
 
 class LoggedRill:
@@ -233,16 +238,7 @@ class LoggedRill:
 def rill():
     """Starts Rill example binaries with their output kept (`rill("BackgroundTask", "--flag", "v")`);
     every process started is killed when the test ends."""
-    started = []
-
-    def start(name, *args):
-        process = LoggedRill(name, *args)
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        process.kill()
+    yield from started(LoggedRill)
 
 
 @pytest.fixture
