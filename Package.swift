@@ -125,7 +125,7 @@ let package = Package(
         .executableTarget(
             name: "RillBench",
             dependencies: [
-                "RillClient",
+                "RillClient", "RillServer",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -153,7 +153,7 @@ let package = Package(
         .testTarget(
             name: "RillClientTests",
             dependencies: [
-                "RillClient",
+                "RillClient", "RillServer",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

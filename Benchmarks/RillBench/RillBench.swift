@@ -6,6 +6,7 @@ import Histogram
 import NIOCore
 import NIOPosix
 import RillClient
+import RillServer
 
 @main
 struct RillBench: AsyncParsableCommand {
@@ -154,7 +155,7 @@ struct IdleTabs: AsyncParsableCommand {
         // Reflex pings every 25 s and drops tabs that do not answer, so idle tabs still read.
         await withTaskGroup(of: Void.self) { group in
             for tab in tabs {
-                group.addTask(executorPreference: EventLoopTaskExecutor(tab.eventLoop)) { await tab.drain() }
+                group.addTask(executorPreference: LoopExecutor(tab.eventLoop)) { await tab.drain() }
             }
             try? await Task.sleep(for: .seconds(self.settle))
             let after = bench.process.residentBytes()
@@ -191,7 +192,7 @@ struct Bench {
                 if index >= self.options.connectWindow, let tab = try await group.next() { tabs.append(tab) }
                 let loop = self.loops.next()
                 let (target, port) = (self.options.target, self.options.port)
-                group.addTask(executorPreference: EventLoopTaskExecutor(loop)) {
+                group.addTask(executorPreference: LoopExecutor(loop)) {
                     try await Tab.open(target, port: port, on: loop)
                 }
             }
@@ -204,7 +205,7 @@ struct Bench {
     func each<R: Sendable>(_ tabs: [Tab], _ body: @escaping @Sendable (Tab) async throws -> R) async throws -> [R] {
         try await withThrowingTaskGroup(of: R.self) { group in
             for tab in tabs {
-                group.addTask(executorPreference: EventLoopTaskExecutor(tab.eventLoop)) { try await body(tab) }
+                group.addTask(executorPreference: LoopExecutor(tab.eventLoop)) { try await body(tab) }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }

@@ -15,7 +15,7 @@ import Synchronization
 /// the client stops reading the socket, so a fast server is slowed by TCP flow control instead
 /// of growing an unbounded queue. Pings are answered with pongs; binary messages are read and
 /// dropped. Tasks that drive a connection cost least on its event loop: see
-/// ``EventLoopTaskExecutor``.
+/// `LoopExecutor` (RillServer).
 public final class WebSocketClient: Sendable {
     /// The server answered the upgrade request with something other than `101 Switching Protocols`.
     public struct UpgradeFailed: Error, Sendable {

@@ -8,7 +8,7 @@ import Synchronization
 /// A tab whose events come one after another (typing, a game, a stream of clicks) then costs
 /// one Redis round trip per event, the commit, instead of three. The lock is let go when
 /// ``linger`` passes without another event, or at once when another process asks for the tab:
-/// a failed acquire publishes the token on ``RedisStateManager/wantedChannel``.
+/// a failed acquire publishes the token on ``RedisTabLock/wantedChannel``.
 final class KeptLocks: Sendable {
     struct Kept {
         let owner: String

@@ -15,7 +15,6 @@ final class RedisRelay: UpdateRelay {
     private let logger: Logger
     private let deliver = Mutex<(@Sendable (Token, StateUpdate) -> Void)?>(nil)
     private let superseded = Mutex<(@Sendable (Token) -> Void)?>(nil)
-    private let handlers = Mutex<[String: @Sendable ([UInt8]) -> Void]>([:])
 
     /// Updates published for tabs connected elsewhere, and received for tabs connected here.
     private let sent = Counter(label: "rill_relay_messages_total", dimensions: [("direction", "out")])
@@ -30,16 +29,6 @@ final class RedisRelay: UpdateRelay {
         self.client = client
         self.subscriber = subscriber
         self.logger = logger
-        Task { [weak self, messages = subscriber.messages] in
-            for await message in messages {
-                self?.receive(message)
-            }
-        }
-    }
-
-    /// Routes messages of `channel` (one this process subscribed to itself) to `handler`.
-    func onMessage(channel: String, _ handler: @escaping @Sendable ([UInt8]) -> Void) {
-        handlers.withLock { $0[channel] = handler }
     }
 
     func bind(deliver: @escaping @Sendable (Token, StateUpdate) -> Void, superseded: @escaping @Sendable (Token) -> Void) {
@@ -74,10 +63,9 @@ final class RedisRelay: UpdateRelay {
         sent.increment()
     }
 
-    private func receive(_ message: RedisMessage) {
-        if let handler = handlers.withLock({ $0[message.channel] }) {
-            return handler(message.payload)
-        }
+    /// Handles a message of a tab's channel: an update to deliver, or word that the tab's socket
+    /// moved to another process.
+    func receive(_ message: RedisMessage) {
         guard message.channel.hasPrefix(Self.prefix),
               let token = Token(String(message.channel.dropFirst(Self.prefix.count)))
         else { return }

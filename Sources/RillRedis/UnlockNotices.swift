@@ -17,8 +17,7 @@ final class UnlockNotices: Sendable {
         state.withLock { $0.generations[token] ?? 0 }
     }
 
-    func announce(_ raw: String) {
-        guard let token = Token(raw) else { return }
+    func announce(_ token: Token) {
         let waiters = state.withLock { state -> [Waiter] in
             state.generations[token, default: 0] += 1
             return state.waiters.removeValue(forKey: token) ?? []

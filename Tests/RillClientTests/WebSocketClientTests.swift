@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import NIOWebSocket
 import RillClient
+import RillServer
 import Synchronization
 import Testing
 
@@ -121,7 +122,7 @@ import Testing
     @Test func runsOnTheConnectionsEventLoop() async throws {
         try await withServer { server in
             let loop = MultiThreadedEventLoopGroup.singleton.next()
-            try await withTaskExecutorPreference(EventLoopTaskExecutor(loop)) {
+            try await withTaskExecutorPreference(LoopExecutor(loop)) {
                 let client = try await WebSocketClient.connect(host: "127.0.0.1", port: server.port, path: "/ws", eventLoopGroup: loop)
                 #expect(loop.inEventLoop)
                 let count = 2000

@@ -1,4 +1,12 @@
 // Where tabs' states live and how a tab's lock is taken: the protocols every state manager implements.
+//
+// Why `StateLease.commit(_:relaying:)` carries the update for another process instead of the app
+// publishing it through the relay after the commit: the save and the publish must be one step.
+// Published after the commit, an update is lost if the process dies in between, and can arrive
+// after the next holder's update, painting an older value over a newer one. Published before,
+// it can announce a change that then fails to save. Only the manager can make the two one step
+// (Redis runs both in one script), so the lease takes the update and the relay keeps to carrying
+// updates between processes.
 
 /// Stores each tab's ``TabState`` and guards it with a per-tab exclusive lock.
 ///
