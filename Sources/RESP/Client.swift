@@ -60,15 +60,9 @@ public final class RedisClient: Sendable {
         logger: Logger = Logger(label: "rill.redis")
     ) {
         self.configuration = RedisConnection.Configuration(
-            host: host,
-            port: port,
-            connectTimeout: TimeAmount(connectTimeout),
-            commandTimeout: TimeAmount(commandTimeout)
-        )
+            host: host, port: port, connectTimeout: connectTimeout, commandTimeout: commandTimeout)
         self.eventLoop = eventLoopGroup.next()
-        var logger = logger
-        logger[metadataKey: "redis"] = "\(host):\(port)"
-        self.logger = logger
+        self.logger = configuration.tag(logger)
     }
 
     deinit {

@@ -5,6 +5,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Logging
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -80,6 +81,20 @@ final class RedisConnection: Sendable {
         var port: Int
         var connectTimeout: TimeAmount
         var commandTimeout: TimeAmount
+
+        init(host: String, port: Int, connectTimeout: Duration, commandTimeout: Duration) {
+            self.host = host
+            self.port = port
+            self.connectTimeout = TimeAmount(connectTimeout)
+            self.commandTimeout = TimeAmount(commandTimeout)
+        }
+
+        /// `logger` with the server's address in its metadata.
+        func tag(_ logger: Logger) -> Logger {
+            var logger = logger
+            logger[metadataKey: "redis"] = "\(host):\(port)"
+            return logger
+        }
     }
 
     let eventLoop: any EventLoop

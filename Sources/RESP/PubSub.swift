@@ -95,15 +95,9 @@ public final class RedisSubscriber: Sendable {
         logger: Logger = Logger(label: "rill.redis.subscriber")
     ) {
         self.configuration = RedisConnection.Configuration(
-            host: host,
-            port: port,
-            connectTimeout: TimeAmount(connectTimeout),
-            commandTimeout: TimeAmount(commandTimeout)
-        )
+            host: host, port: port, connectTimeout: connectTimeout, commandTimeout: commandTimeout)
         self.eventLoop = eventLoopGroup.next()
-        var logger = logger
-        logger[metadataKey: "redis"] = "\(host):\(port)"
-        self.logger = logger
+        self.logger = configuration.tag(logger)
         (self.messages, self.continuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
         if let healthCheckInterval {
             // On the event loop rather than in a task, so that a busy task pool cannot delay it.
