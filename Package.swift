@@ -104,6 +104,11 @@ let package = Package(
             ],
             path: "Benchmarks/RillClient"
         ),
+        .executableTarget(
+            name: "RillFixtures",
+            dependencies: ["Rill", "RillServer"],
+            path: "Tests/Fixtures/App"
+        ),
         .target(
             name: "SeedExamples",
             dependencies: ["Rill", .product(name: "AsyncHTTPClient", package: "async-http-client")],

@@ -84,6 +84,14 @@ def redis_table(results, scenario, figure, title, digits=1):
     return lines + [""]
 
 
+def tables(make, results, scenario, figures):
+    """A table by `make` (table or redis_table) for each (figure, title, digits) of one scenario."""
+    lines = []
+    for figure, title, digits in figures:
+        lines += make(results, scenario, figure, title, digits=digits)
+    return lines
+
+
 def get(results, scenario, target, tabs, figure):
     return results.get((scenario, target, tabs), {}).get(figure)
 
@@ -155,12 +163,15 @@ def main():
         "The echo server replies to Rill's event message with itself; Reflex gets its Socket.IO event.",
         "",
     ]
-    doc += table(results, "events", "events_per_s", "Throughput (events/s)")
-    doc += table(results, "events", "server_cpu_us_per_event", "Server CPU per event (µs)")
-    doc += table(results, "events", "p50_ms", "p50 latency (ms)", digits=2)
-    doc += table(results, "events", "p99_ms", "p99 latency (ms)", digits=2)
-    doc += table(results, "events", "p999_ms", "p99.9 latency (ms)", digits=2)
-    doc += table(results, "events", "client_cpu_us_per_event", "Load generator CPU per event (µs), for scale")
+    events = [
+        ("events_per_s", "Throughput (events/s)", 1),
+        ("server_cpu_us_per_event", "Server CPU per event (µs)", 1),
+        ("p50_ms", "p50 latency (ms)", 2),
+        ("p99_ms", "p99 latency (ms)", 2),
+        ("p999_ms", "p99.9 latency (ms)", 2),
+        ("client_cpu_us_per_event", "Load generator CPU per event (µs), for scale", 1),
+    ]
+    doc += tables(table, results, "events", events)
     doc += [
         "## background: K tabs each start a task of 1000 locked increments",
         "",
@@ -168,9 +179,11 @@ def main():
         "task: each tab sends it 1000 Rill-shaped deltas at once and waits for the last one back.",
         "",
     ]
-    doc += table(results, "background", "seconds_all", "Time until every tab saw 1000 (s)", digits=3)
-    doc += table(results, "background", "messages_max", "Messages received per tab (most)", digits=0)
-    doc += table(results, "background", "server_cpu_ms", "Server CPU for the whole run (ms)")
+    doc += tables(table, results, "background", [
+        ("seconds_all", "Time until every tab saw 1000 (s)", 3),
+        ("messages_max", "Messages received per tab (most)", 0),
+        ("server_cpu_ms", "Server CPU for the whole run (ms)", 1),
+    ])
     doc += [
         "## tabs: N idle tabs held open",
         "",
@@ -195,9 +208,8 @@ def main():
             "counts the framework's process only, not redis-server's.",
             "",
         ]
-        doc += redis_table(results, "events", "events_per_s", "Throughput (events/s)")
-        doc += redis_table(results, "events", "server_cpu_us_per_event", "Server CPU per event (µs)")
-        doc += redis_table(results, "events", "p99_ms", "p99 latency (ms)", digits=2)
+        doc += tables(redis_table, results, "events",
+                      [f for f in events if f[0] in ("events_per_s", "server_cpu_us_per_event", "p99_ms")])
         doc += redis_table(results, "background", "seconds_all", "background: time until every tab saw 1000 (s)", digits=3)
     doc += ["", "## The issue's targets", ""]
     doc += check(results)

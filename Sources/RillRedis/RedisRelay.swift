@@ -86,6 +86,7 @@ final class RedisRelay: UpdateRelay {
         if let error = update.error {
             object["e"] = ["event": error.event.map(JSON.string) ?? .null, "message": .string(error.message)]
         }
+        if !update.commands.isEmpty { object["c"] = .array(update.commands.map(\.json)) }
         return .object(object)
     }
 
@@ -104,6 +105,10 @@ final class RedisRelay: UpdateRelay {
                 error = EventError(event: nil, message: message)
             }
         }
-        return StateUpdate(delta: delta, isHydration: json["h"] == true, error: error)
+        var commands: [PageCommand] = []
+        if case .array(let relayed)? = json["c"] {
+            commands = relayed.compactMap(PageCommand.init(json:))
+        }
+        return StateUpdate(delta: delta, isHydration: json["h"] == true, error: error, commands: commands)
     }
 }

@@ -4,7 +4,8 @@ import Rill
 
 /// A message from a tab, checked against the protocol.
 enum Incoming {
-    case event(EventSpec)
+    /// An event, with the id the page gave it (answered in `done`, or in the error).
+    case event(EventSpec, id: Int?)
     /// The page checks that the socket still carries messages both ways; answered with a pong
     /// carrying the same `id`, ahead of any queued event's delta.
     case ping(id: JSON)
@@ -38,11 +39,20 @@ enum Incoming {
         guard case .string(let name)? = object["name"], !name.isEmpty else {
             throw ProtocolError("event message has no string 'name', e.g. \"my_task_state.toggle_running\"")
         }
+        var id: Int?
+        switch object["id"] {
+        case nil, .null?:
+            break
+        case .int(let number)? where number >= 0 && number <= 1 << 53:
+            id = number
+        default:
+            throw ProtocolError("event '\(name.clipped())': 'id' must be a whole number from 0 to 2^53")
+        }
         switch object["payload"] {
         case nil, .null?:
-            self = .event(EventSpec(name: name))
+            self = .event(EventSpec(name: name), id: id)
         case .object(let payload)?:
-            self = .event(EventSpec(name: name, payload: payload))
+            self = .event(EventSpec(name: name, payload: payload), id: id)
         case let other?:
             throw ProtocolError("event '\(name.clipped())': 'payload' must be an object of arguments, got \(other.kindName)")
         }
@@ -58,13 +68,19 @@ struct ProtocolError: Error, CustomStringConvertible {
 extension StateUpdate {
     /// The update as a protocol message for the tab `token`.
     func message(token: Token) -> JSON {
+        var message: [String: JSON]
         if let error {
-            return ["type": "error", "event": error.event.map(JSON.string) ?? .null, "message": .string(error.message)]
+            message = ["type": "error", "event": error.event.map(JSON.string) ?? .null, "message": .string(error.message)]
+            if let id = error.id { message["id"] = .int(id) }
+            if !error.fields.isEmpty { message["fields"] = .object(error.fields.mapValues(JSON.string)) }
         } else if isHydration {
-            return ["type": "hydrate", "token": .string(token.rawValue), "state": Self.object(delta)]
+            message = ["type": "hydrate", "token": .string(token.rawValue), "state": Self.object(delta)]
         } else {
-            return ["type": "delta", "delta": Self.object(delta)]
+            message = ["type": "delta", "delta": Self.object(delta)]
         }
+        if !commands.isEmpty { message["commands"] = .array(commands.map(\.json)) }
+        if !done.isEmpty { message["done"] = .array(done.map(JSON.int)) }
+        return .object(message)
     }
 
     private static func object(_ delta: Delta) -> JSON {

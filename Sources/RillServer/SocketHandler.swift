@@ -20,6 +20,9 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Errors kept for a tab that is not reading, by count and by bytes; more are dropped (and logged).
     static let maxWaitingErrors = 64
     static let maxWaitingErrorBytes = 64 << 10
+    /// Page commands kept for a tab that is not reading: room for one largest download and then some.
+    static let maxWaitingCommands = 256
+    static let maxWaitingCommandBytes = 16 << 20
     /// Messages kept while the tab is still being connected, by count and by bytes; more close the socket.
     static let maxEarlyMessages = 1000
     static let maxEarlyBytes = 1 << 20
@@ -225,7 +228,8 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
                 if log {
                     var metadata: Logger.Metadata = ["token": "\(token)"]
                     if dropped > 0 { metadata["unlogged"] = "\(dropped)" }
-                    session.logger.warning("error dropped: the tab is not reading", metadata: metadata)
+                    let what = update.error == nil ? "page commands" : "error"
+                    session.logger.warning("\(what) dropped: the tab is not reading", metadata: metadata)
                 }
             }
         }
@@ -311,16 +315,31 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
 
 extension SocketHandler {
     /// Updates held back while the tab is not reading: deltas merged into one (newest value of
-    /// each var wins; a hydration stays a hydration), and a list of errors bounded by count and bytes.
+    /// each var wins; a hydration stays a hydration), their commands in order, and a list of
+    /// errors; commands and errors bounded by count and bytes.
     fileprivate struct Waiting {
         private var delta: StateUpdate?
         private var errors: [StateUpdate] = []
         private var errorBytes = 0
+        private var commandBytes = 0
 
         var isEmpty: Bool { delta == nil && errors.isEmpty }
 
-        /// Keeps `update`; `false` if it was an error and too many are kept already.
+        /// Keeps `update`; `false` if it was an error, or carried commands, beyond the bounds
+        /// (then they are dropped, and the rest of it kept).
         mutating func add(_ update: StateUpdate) -> Bool {
+            var update = update
+            var kept = true
+            if !update.commands.isEmpty {
+                let bytes = update.commands.reduce(0) { $0 + $1.byteCount }
+                let count = (delta?.commands.count ?? 0) + update.commands.count
+                if count > SocketHandler.maxWaitingCommands || commandBytes + bytes > SocketHandler.maxWaitingCommandBytes {
+                    update.commands = []
+                    kept = false
+                } else {
+                    commandBytes += bytes
+                }
+            }
             if let error = update.error {
                 let bytes = error.message.utf8.count + (error.event?.utf8.count ?? 0)
                 guard errors.count < SocketHandler.maxWaitingErrors, errorBytes + bytes <= SocketHandler.maxWaitingErrorBytes else {
@@ -334,7 +353,7 @@ extension SocketHandler {
             } else {
                 delta = update
             }
-            return true
+            return kept
         }
 
         mutating func take() -> [StateUpdate] {

@@ -41,8 +41,8 @@ struct SocketSession: Sendable {
     func receive(_ message: ByteBuffer, sink: SocketSink) {
         do {
             switch try Incoming(message.readableBytesView) {
-            case .event(let event):
-                app.receive(event, from: sink.token, bytes: message.readableBytes)
+            case .event(let event, let id):
+                app.receive(event, from: sink.token, bytes: message.readableBytes, id: id)
             case .ping(let id):
                 sink.pong(id)
             }

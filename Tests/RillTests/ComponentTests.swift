@@ -116,11 +116,11 @@ private struct Pair: Component {
                "props": {"value": {"var": "my_task_state.max_counter"}},
                "style": {"width": "8em"},
                "on": {"change": {"event": "my_task_state.set_max_counter", "payload": {}, "field": "value", "valueType": "int"}}},
-              {"kind": "element", "tag": "button", "class": "rill-button",
+              {"kind": "element", "tag": "button", "class": "rill-button", "attrs": {"type": "button"},
                "on": {"click": {"event": "my_task_state.toggle_running", "payload": {}}},
                "children": [{"kind": "text", "value":
                  {"op": "cond", "args": [{"op": "not", "args": [{"var": "my_task_state.running"}]}, "Start", "Stop"]}}]},
-              {"kind": "element", "tag": "button", "class": "rill-button",
+              {"kind": "element", "tag": "button", "class": "rill-button", "attrs": {"type": "button"},
                "on": {"click": {"event": "my_task_state.clear_counter", "payload": {}}},
                "children": [{"kind": "text", "value": "Reset"}]}
             ]}
@@ -215,6 +215,70 @@ private struct Pair: Component {
         #expect(json == expected)
     }
 
+    @Test func aFormSendsItsNamedFieldsAsOneArgumentAndIdsReachTheControls() {
+        let json = root {
+            Form(onSubmit: SurveyState.event.submit, resetOnSuccess: true) {
+                Input(name: "email", label: "Email").id("email")
+                NumberInput(name: "age", as: Int.self)
+                Checkbox(name: "agree", label: "I agree", initial: true).id("agree")
+                SubmitButton("Send")
+            }
+        }
+        let expected = parse(#"""
+            {"kind": "element", "tag": "form", "class": "rill-form", "attrs": {"data-rill-reset": true},
+             "on": {"submit": {"event": "survey_state.submit", "payload": {}, "field": "survey", "valueType": "form"}},
+             "children": [{"kind": "element", "tag": "fieldset", "class": "rill-form-body", "children": [
+               {"kind": "element", "tag": "label", "class": "rill-field", "children": [
+                 {"kind": "element", "tag": "span", "class": "rill-field-label", "children": [{"kind": "text", "value": "Email"}]},
+                 {"kind": "element", "tag": "input", "class": "rill-input",
+                  "attrs": {"type": "text", "name": "email", "data-rill-type": "string", "id": "email"}}]},
+               {"kind": "element", "tag": "input", "class": "rill-number-input",
+                "attrs": {"type": "number", "name": "age", "data-rill-type": "int"}},
+               {"kind": "element", "tag": "label", "class": "rill-checkbox", "children": [
+                 {"kind": "element", "tag": "input",
+                  "attrs": {"type": "checkbox", "name": "agree", "data-rill-type": "bool", "checked": true, "id": "agree"}},
+                 {"kind": "text", "value": "I agree"}]},
+               {"kind": "element", "tag": "button", "class": "rill-button", "attrs": {"type": "submit"},
+                "children": [{"kind": "text", "value": "Send"}]}
+             ]}]}
+            """#)
+        #expect(json == expected)
+    }
+
+    @Test func boundChoicesFollowTheirVarsAndSlidersThrottle() {
+        let json = root {
+            RadioGroup(value: SurveyState.$color, options: ["red", "blue"], onChange: SurveyState.event.setColor)
+            Select(value: SurveyState.$color, options: SurveyState.$colors, onChange: SurveyState.event.setColor)
+            Slider(value: SurveyState.$level, min: 0, max: 5, throttle: .milliseconds(50), onChange: SurveyState.event.setLevel)
+        }
+        let setColor = #"{"event": "survey_state.set_color", "payload": {}, "field": "value", "valueType": "string"}"#
+        let radio = { (option: String) in
+            #"""
+            {"kind": "element", "tag": "label", "class": "rill-radio", "children": [
+              {"kind": "element", "tag": "input", "attrs": {"type": "radio", "value": "\#(option)", "name": "survey_state.set_color.value"},
+               "props": {"checked": {"op": "eq", "args": [{"var": "survey_state.color"}, "\#(option)"]}},
+               "on": {"change": \#(setColor)}},
+              {"kind": "text", "value": "\#(option)"}]}
+            """#
+        }
+        let expected = parse(#"""
+            {"kind": "element", "tag": "div", "style": {"display": "contents"}, "children": [
+              {"kind": "element", "tag": "div", "class": "rill-radio-group", "attrs": {"role": "radiogroup"},
+               "children": [\#(radio("red")), \#(radio("blue"))]},
+              {"kind": "element", "tag": "select", "class": "rill-select",
+               "props": {"value": {"var": "survey_state.color"}}, "on": {"change": \#(setColor)},
+               "children": [{"kind": "foreach", "each": {"var": "survey_state.colors"}, "item":
+                 {"kind": "element", "tag": "option", "attrs": {"value": {"item": [], "depth": 0}},
+                  "children": [{"kind": "text", "value": {"item": [], "depth": 0}}]}}]},
+              {"kind": "element", "tag": "input", "class": "rill-slider",
+               "attrs": {"type": "range", "min": 0, "max": 5}, "props": {"value": {"var": "survey_state.level"}},
+               "on": {"input": {"event": "survey_state.set_level", "payload": {}, "field": "value", "valueType": "int", "throttle": 50},
+                      "change": {"event": "survey_state.set_level", "payload": {}, "field": "value", "valueType": "int"}}}
+            ]}
+            """#)
+        #expect(json == expected)
+    }
+
     @Test func buttonsSendFixedPayloadsAndTakeAnyLabel() {
         let json = root {
             Button("Remove 3", onClick: TodoState.event.remove(3))
@@ -225,10 +289,10 @@ private struct Pair: Component {
         }
         let expected = parse(#"""
             {"kind": "element", "tag": "div", "style": {"display": "contents"}, "children": [
-              {"kind": "element", "tag": "button", "class": "rill-button",
+              {"kind": "element", "tag": "button", "class": "rill-button", "attrs": {"type": "button"},
                "on": {"click": {"event": "todo_state.remove", "payload": {"id": 3}}},
                "children": [{"kind": "text", "value": "Remove 3"}]},
-              {"kind": "element", "tag": "button", "class": "rill-button",
+              {"kind": "element", "tag": "button", "class": "rill-button", "attrs": {"type": "button"},
                "on": {"click": {"event": "ping_state.ping", "payload": {}}},
                "children": [
                  {"kind": "element", "tag": "span", "class": "rill-text", "children": [{"kind": "text", "value": "Ping"}]},
@@ -290,7 +354,7 @@ private struct Pair: Component {
                      "props": {"checked": {"item": ["done"], "depth": 0}},
                      "on": {"change": {"event": "todo_state.toggle", "payload": {"id": {"item": ["id"], "depth": 0}}}}},
                     {"kind": "text", "value": {"item": ["title"], "depth": 0}}]},
-                  {"kind": "element", "tag": "button", "class": "rill-button",
+                  {"kind": "element", "tag": "button", "class": "rill-button", "attrs": {"type": "button"},
                    "props": {"disabled": {"op": "or", "args": [{"item": ["done"], "depth": 0}, {"var": "todo_state.busy"}]}},
                    "on": {"click": {"event": "todo_state.remove", "payload": {"id": {"item": ["id"], "depth": 0}}}},
                    "children": [{"kind": "text", "value": "Delete"}]}

@@ -1,65 +1,13 @@
 """The seed's two examples, served by their real Swift binaries, used in headless Chromium as a person would."""
 
-import os
 import re
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
 
-ROOT = Path(__file__).resolve().parents[2]
-OUTPUT = ROOT / "test-output"
-BIN = Path(os.environ.get("RILL_BIN", ROOT / ".build" / "debug"))
-
-
-class Example:
-    """One example binary on a free loopback port."""
-
-    def __init__(self, name):
-        self.process = subprocess.Popen(
-            [str(BIN / name), "--port", "0", "--log-level", "info"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        deadline = time.monotonic() + 60
-        self.port = None
-        while time.monotonic() < deadline and self.port is None:
-            line = self.process.stdout.readline()
-            if not line and self.process.poll() is not None:
-                raise RuntimeError(f"{name} exited with {self.process.returncode}")
-            match = re.search(r"http://127\.0\.0\.1:(\d+)", line)
-            if match:
-                self.port = int(match.group(1))
-        assert self.port, f"{name} did not report its port"
-
-    def url(self, path="/"):
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            raise
-
-
-@pytest.fixture
-def browser():
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=900,500"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    yield driver
-    errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
-    driver.quit()
-    assert errors == [], f"console errors: {errors}"
+from browsing import OUTPUT, Example, browser, connected, wait_for  # noqa: F401 (browser is a fixture)
 
 
 @pytest.fixture
@@ -68,15 +16,6 @@ def counter_app():
     yield example
     example.stop()
     assert example.process.returncode == 0, "the server did not shut down cleanly on SIGTERM"
-
-
-def wait_for(driver, condition, timeout=15, message=""):
-    return WebDriverWait(driver, timeout, poll_frequency=0.05).until(lambda d: condition(), message)
-
-
-def connected(driver):
-    wait_for(driver, lambda: driver.execute_script("return window.__rill && window.__rill.connected"),
-             message="the socket did not connect")
 
 
 def counter(driver):
@@ -90,6 +29,17 @@ def button(driver, label):
     return driver.find_element(By.XPATH, f"//button[normalize-space()='{label}']")
 
 
+def open_app(driver, app):
+    driver.get(app.url())
+    connected(driver)
+
+
+def start(driver, reached, **wait):
+    """Clicks Start and waits until the counter is at `reached` or above."""
+    button(driver, "Start").click()
+    wait_for(driver, lambda: counter(driver) >= reached, **wait)
+
+
 def set_maximum(driver, value):
     field = driver.find_element(By.CSS_SELECTOR, "input[type=number]")
     field.send_keys(Keys.CONTROL, "a")
@@ -98,12 +48,10 @@ def set_maximum(driver, value):
 
 
 def test_start_counts_about_twice_a_second_and_stops_at_the_maximum(browser, counter_app):
-    browser.get(counter_app.url())
-    connected(browser)
+    open_app(browser, counter_app)
     assert counter(browser) == 0
     assert browser.find_element(By.CSS_SELECTOR, "input[type=number]").get_attribute("value") == "10"
-    button(browser, "Start").click()
-    wait_for(browser, lambda: counter(browser) >= 1)
+    start(browser, 1)
     start_count, start_time = counter(browser), time.monotonic()
     time.sleep(3)
     rate = (counter(browser) - start_count) / (time.monotonic() - start_time)
@@ -119,10 +67,8 @@ def test_start_counts_about_twice_a_second_and_stops_at_the_maximum(browser, cou
 
 
 def test_reset_and_a_new_maximum_take_effect_while_it_runs(browser, counter_app):
-    browser.get(counter_app.url())
-    connected(browser)
-    button(browser, "Start").click()
-    wait_for(browser, lambda: counter(browser) >= 3)
+    open_app(browser, counter_app)
+    start(browser, 3)
     button(browser, "Reset").click()
     wait_for(browser, lambda: counter(browser) <= 1, message="Reset did not set the counter to 0")
     wait_for(browser, lambda: counter(browser) >= 2, message="counting did not go on after Reset")
@@ -133,10 +79,8 @@ def test_reset_and_a_new_maximum_take_effect_while_it_runs(browser, counter_app)
 
 
 def test_stop_stops_it(browser, counter_app):
-    browser.get(counter_app.url())
-    connected(browser)
-    button(browser, "Start").click()
-    wait_for(browser, lambda: counter(browser) >= 2)
+    open_app(browser, counter_app)
+    start(browser, 2)
     button(browser, "Stop").click()
     wait_for(browser, lambda: browser.find_elements(By.XPATH, "//button[normalize-space()='Start']"))
     stopped = counter(browser)
@@ -148,17 +92,14 @@ def test_stop_stops_it(browser, counter_app):
 
 
 def test_two_tabs_count_independently_and_a_reload_keeps_the_counter(browser, counter_app):
-    browser.get(counter_app.url())
-    connected(browser)
+    open_app(browser, counter_app)
     first = browser.current_window_handle
     set_maximum(browser, 1000)   # keeps counting however slow the rest of the test is
     time.sleep(0.3)
-    button(browser, "Start").click()
-    wait_for(browser, lambda: counter(browser) >= 2)
+    start(browser, 2)
 
     browser.switch_to.new_window("tab")
-    browser.get(counter_app.url())
-    connected(browser)
+    open_app(browser, counter_app)
     assert counter(browser) == 0
     time.sleep(1)
     assert counter(browser) == 0, "the second tab counted along with the first"
@@ -182,8 +123,7 @@ def test_two_tabs_count_independently_and_a_reload_keeps_the_counter(browser, co
 def test_reflex_steps_clear_then_type_a_maximum(browser, counter_app):
     """Reflex's own background-task test steps: clear() the maximum, type 50, start, and the
     counter runs past the old maximum of 10 (clear() changes the value without an input event)."""
-    browser.get(counter_app.url())
-    connected(browser)
+    open_app(browser, counter_app)
     field = browser.find_element(By.CSS_SELECTOR, "input[type=number]")
     field.clear()
     field.send_keys("50")
@@ -191,8 +131,7 @@ def test_reflex_steps_clear_then_type_a_maximum(browser, counter_app):
     wait_for(browser, lambda: browser.execute_script("return window.__rill.state.my_task_state.max_counter") == 50,
              message="the typed maximum did not reach the state")
     assert field.get_attribute("value") == "50"
-    button(browser, "Start").click()
-    wait_for(browser, lambda: counter(browser) >= 12, timeout=30, message="counting stopped at the old maximum")
+    start(browser, 12, timeout=30, message="counting stopped at the old maximum")
     button(browser, "Stop").click()
     wait_for(browser, lambda: browser.find_elements(By.XPATH, "//button[normalize-space()='Start']"))
     assert browser.execute_script("return window.__rill.state.my_task_state.max_counter") == 50
@@ -206,8 +145,7 @@ def low_level_app():
 
 
 def test_fetch_data_shows_the_fetched_text(browser, low_level_app):
-    browser.get(low_level_app.url())
-    connected(browser)
+    open_app(browser, low_level_app)
     button(browser, "Fetch Data").click()
     wait_for(browser, lambda: re.search(r"[A-Z][a-z].*\.$", browser.find_element(By.CSS_SELECTOR, ".rill-text").text or ""),
              message="no fetched text appeared")

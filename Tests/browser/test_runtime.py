@@ -168,6 +168,17 @@ def mutations(driver):
         r.target.nodeType === Node.TEXT_NODE ? r.target.data : r.target.tagName])""")
 
 
+def delta_while_typing(browser, server, field, typed, value):
+    """The person types `typed` over the field's text and, before they leave the field, a delta
+    sets max_counter to `value`: the state takes it, the field keeps what they typed."""
+    field.click()
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys(typed)
+    server.set({"my_task_state": {"max_counter": value}})
+    until(lambda: js(browser, "window.__rill.state.my_task_state.max_counter") == value, message="the delta")
+    assert field.get_attribute("value") == typed
+
+
 # ---- The seed page ----
 
 def test_initial_render_and_token(browser, server):
@@ -260,24 +271,14 @@ def test_values_changed_without_an_input_event_are_committed(browser, server):
 def test_typing_is_not_overwritten_by_state(browser, server):
     open_page(browser, server)
     field = number_input(browser)
-    field.click()
-    field.send_keys(Keys.CONTROL, "a")
-    field.send_keys("7")
-    server.set({"my_task_state": {"max_counter": 99}})
-    until(lambda: js(browser, "window.__rill.state.my_task_state.max_counter") == 99, message="the delta")
-    assert field.get_attribute("value") == "7"
+    delta_while_typing(browser, server, field, "7", 99)
 
     field.send_keys(Keys.TAB)  # change → set_max_counter(7) → the server's delta agrees
     until(lambda: js(browser, "window.__rill.state.my_task_state.max_counter") == 7, message="the typed max")
     assert field.get_attribute("value") == "7"
 
     # A value left unchanged sends nothing, and the state that arrived meanwhile shows on blur.
-    field.click()
-    field.send_keys(Keys.CONTROL, "a")
-    field.send_keys("7")
-    server.set({"my_task_state": {"max_counter": 12}})
-    until(lambda: js(browser, "window.__rill.state.my_task_state.max_counter") == 12, message="the delta")
-    assert field.get_attribute("value") == "7"
+    delta_while_typing(browser, server, field, "7", 12)
     field.send_keys(Keys.TAB)
     until(lambda: field.get_attribute("value") == "12", message="the deferred value")
     assert js(browser, "window.__rill.state.my_task_state.max_counter") == 12

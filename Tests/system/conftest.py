@@ -60,7 +60,23 @@ class Redis:
             self.process.wait(timeout=10)
 
 
-class Rill:
+class Process:
+    """What Rill and LoggedRill share: a started process (`self.process`) serving on `self.port`."""
+
+    def socket(self, token, resume=False):
+        return Tab(connect(f"ws://127.0.0.1:{self.port}/_rill/socket?token={token}&path=/"
+                           + ("&resume=1" if resume else ""), open_timeout=10))
+
+    def kill(self):
+        if self.process.poll() is None:
+            self.process.kill()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+class Rill(Process):
     """One Rill process (an example binary) on a free port."""
 
     def __init__(self, name, *args):
@@ -76,15 +92,6 @@ class Rill:
             if match:
                 self.port = int(match.group(1))
         assert self.port, f"{name} did not report its port"
-
-    def socket(self, token, resume=False):
-        return Tab(connect(f"ws://127.0.0.1:{self.port}/_rill/socket?token={token}&path=/"
-                           + ("&resume=1" if resume else ""), open_timeout=10))
-
-    def kill(self):
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
 
     def stop(self):
         if self.process.poll() is None:
@@ -152,7 +159,13 @@ def processes():
     yield from started(Rill)
 
 
-class LoggedRill:
+@pytest.fixture
+def pair(redis, processes):  # redis first: torn down last, after the processes that use it
+    """Starts two processes of one example that share the `redis` server: `a, b = pair("BenchServer")`."""
+    return lambda name: (processes(name, "--redis", redis.url), processes(name, "--redis", redis.url))
+
+
+class LoggedRill(Process):
     """A Rill process whose whole output (stdout and stderr, as bytes) is read by a thread and
     kept, so tests can inspect its log and the pipe never fills up and stalls the server."""
 
@@ -220,18 +233,6 @@ class LoggedRill:
     def rss(self):
         """Resident memory in bytes (VmRSS); None once the process is gone."""
         return rss_bytes(self.pid)
-
-    def socket(self, token, resume=False):
-        return Tab(connect(f"ws://127.0.0.1:{self.port}/_rill/socket?token={token}&path=/"
-                           + ("&resume=1" if resume else ""), open_timeout=10))
-
-    def kill(self):
-        if self.process.poll() is None:
-            self.process.kill()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            pass
 
 
 @pytest.fixture

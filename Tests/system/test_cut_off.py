@@ -253,6 +253,15 @@ class CounterPage:
         assert snap["connected"] is False, snap
         return snap
 
+    def action_may_be_lost(self, since, what):
+        """As outage_shown, for an outage that began with events unconfirmed: the page is
+        reconnecting and its banner adds that the last action may not have reached the server."""
+        snap = self.outage_shown(since, what, extra=lambda s: s["mayHaveLostAction"] is True)
+        assert snap["status"] == "reconnecting", snap
+        text = banner_text(snap)
+        assert LOST in text and MAY_NOT_HAVE_REACHED in text, snap["banner"]
+        return snap
+
     def stays_cut_off(self, seconds):
         """For `seconds`, the page keeps saying it is cut off (it retries and fails meanwhile)."""
         end = time.monotonic() + seconds
@@ -369,11 +378,7 @@ def test_a_network_gone_dark_is_noticed_by_the_missing_pongs(counter_page):
     # Sent while the page still believes it is live: lost on the way.
     page.click_toggle()
     page.click("Reset")
-    snap = page.outage_shown(since, "the page did not notice that the network went dark",
-                             extra=lambda s: s["mayHaveLostAction"] is True)
-    assert snap["status"] == "reconnecting", snap
-    text = banner_text(snap)
-    assert LOST in text and MAY_NOT_HAVE_REACHED in text, snap["banner"]
+    page.action_may_be_lost(since, "the page did not notice that the network went dark")
     # Clicked while the page knows it is cut off: the page must stay as it is, not break.
     page.click_during_outage("toggle")
     page.click_during_outage("Reset")
@@ -399,11 +404,7 @@ def test_replies_lost_on_the_way_back_are_noticed_and_the_actions_did_reach_the_
     page.click("Start")
     page.click("Reset")
     page.click("Reset")
-    snap = page.outage_shown(since, "the page did not notice that the server's replies stopped",
-                             extra=lambda s: s["mayHaveLostAction"] is True)
-    assert snap["status"] == "reconnecting", snap
-    text = banner_text(snap)
-    assert LOST in text and MAY_NOT_HAVE_REACHED in text, snap["banner"]
+    page.action_may_be_lost(since, "the page did not notice that the server's replies stopped")
     page.screenshot("cut-off-drop-down.png")
     # Reset only: clicked while cut off, whether or not the page sends it later, the counter
     # still runs after the reconnect.

@@ -153,6 +153,27 @@ def send_until_pushed_back(sock, batch, count, deadline, on_batch=lambda: None):
     return sent
 
 
+def flood(server, data, count, settle):
+    """A new tab sends `data` `count` times (see send_until_pushed_back) and never reads. The
+    server's RSS is sampled after each send and every 0.5 s for `settle` more samples, since
+    what the tab is owed may still pile up after the sends stop. Returns the tab's open socket,
+    the sends that went out, and the RSS's peak growth."""
+    baseline = server.rss()
+    peak = baseline
+
+    def sample():
+        nonlocal peak
+        peak = max(peak, server.rss() or 0)
+
+    ws = RawWS.connect(server.port, token=new_token())
+    ws.hydrate()
+    sent = send_until_pushed_back(ws.sock, data, count, time.monotonic() + 120, sample)
+    for _ in range(settle):
+        time.sleep(0.5)
+        sample()
+    return ws, sent, peak - baseline
+
+
 def test_a_flood_of_pings_from_a_client_that_never_reads_costs_bounded_memory(rill):
     """A tab sends 200,000 pings (125-byte payloads) and never reads the pongs. The server must
     not queue one pong per ping: its RSS (VmRSS, sampled throughout) grows by less than 64 MB,
@@ -160,21 +181,9 @@ def test_a_flood_of_pings_from_a_client_that_never_reads_costs_bounded_memory(ri
     may stop reading from the flooder (the sends then time out) or close it; both are fine."""
     server = rill("BackgroundTask")
     assert_clean_tab(server)
-    baseline = server.rss()
-    peak = [baseline]
-
-    def sample():
-        peak[0] = max(peak[0], server.rss() or 0)
-
-    flooder = RawWS.connect(server.port, token=new_token())
-    flooder.hydrate()
     batch = b"".join(encode_frame(PING, bytes([i % 251]) * 125) for i in range(1000))
-    sent = send_until_pushed_back(flooder.sock, batch, 200, time.monotonic() + 120, sample)
-    for _ in range(6):
-        time.sleep(0.5)
-        sample()
+    flooder, sent, growth = flood(server, batch, 200, settle=6)
     try:
-        growth = peak[0] - baseline
         assert server.alive(), tail(server)
         assert growth < 64 * MB, f"RSS grew {growth / MB:.0f} MB after {sent * 1000} unread pings"
         assert_clean_tab(server)
@@ -190,20 +199,8 @@ def test_events_with_megabyte_names_from_a_client_that_never_reads_cost_bounded_
     in `event`), and a clean tab works."""
     server = rill("BackgroundTask")
     assert_clean_tab(server)
-    baseline = server.rss()
-    peak = [baseline]
-
-    def sample():
-        peak[0] = max(peak[0], server.rss() or 0)
-
-    ws = RawWS.connect(server.port, token=new_token())
-    ws.hydrate()
     frame = encode_frame(TEXT, event_json(SEED + "." + "q" * 1_000_000))
-    sent = send_until_pushed_back(ws.sock, frame, 80, time.monotonic() + 120, sample)
-    for _ in range(10):
-        time.sleep(0.5)
-        sample()
-    growth = peak[0] - baseline
+    ws, sent, growth = flood(server, frame, 80, settle=10)
     assert server.alive(), tail(server)
     assert growth < 128 * MB, f"RSS grew {growth / MB:.0f} MB after {sent} unread 1 MB events"
     errors = [m for m in read_messages(ws, 10) if m.get("type") == "error"]

@@ -17,9 +17,8 @@ from conftest import ROOT, free_port
 
 
 @pytest.fixture
-def nginx(processes, redis):
-    a = processes("BackgroundTask", "--redis", redis.url)
-    b = processes("BackgroundTask", "--redis", redis.url)
+def nginx(pair):
+    a, b = pair("BackgroundTask")
     port = free_port()
     config = (ROOT / "deploy" / "nginx.conf").read_text()
     config = config.replace("server 127.0.0.1:8001", f"server 127.0.0.1:{a.port}")

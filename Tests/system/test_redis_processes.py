@@ -10,9 +10,8 @@ def token():
     return uuid.uuid4().hex
 
 
-def test_two_processes_four_tasks_each_of_a_hundred_locked_increments_make_eight_hundred(redis, processes):
-    a = processes("BenchServer", "--redis", redis.url)
-    b = processes("BenchServer", "--redis", redis.url)
+def test_two_processes_four_tasks_each_of_a_hundred_locked_increments_make_eight_hundred(pair):
+    a, b = pair("BenchServer")
     tab = token()
     on_a = a.socket(tab)
     on_a.hydrate()
@@ -42,9 +41,8 @@ def test_two_processes_four_tasks_each_of_a_hundred_locked_increments_make_eight
     assert fresh.hydrate()["state"]["bench_state"]["counter"] == 0
 
 
-def test_a_tab_on_one_process_sees_a_task_running_on_another_and_survives_its_process_dying(redis, processes):
-    a = processes("BackgroundTask", "--redis", redis.url)
-    b = processes("BackgroundTask", "--redis", redis.url)
+def test_a_tab_on_one_process_sees_a_task_running_on_another_and_survives_its_process_dying(pair):
+    a, b = pair("BackgroundTask")
     tab = token()
 
     # The tab starts the counter through process B, then its socket moves to A (as a load

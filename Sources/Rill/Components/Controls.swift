@@ -1,4 +1,4 @@
-// Controls that send events: Button, NumberInput, Input, Checkbox, and the Progress bar beside them.
+// Controls that send events or fill a form: Button, NumberInput, Input, Checkbox, and the Progress bar beside them.
 
 /// A button that sends an event when clicked: `<button class="rill-button">`.
 ///
@@ -25,7 +25,8 @@ public struct Button: Component {
 
     /// A `button` whose `click` sends the event.
     public var body: Node {
-        Node.element("button", class: "rill-button", on: ["click": action.handler()], children: label)
+        // `type="button"`: inside a ``Form`` a plain button must not submit it.
+        Node.element("button", class: "rill-button", attrs: ["type": .literal("button")], on: ["click": action.handler()], children: label)
     }
 }
 
@@ -39,9 +40,10 @@ public struct Button: Component {
 /// NumberInput(value: MyTaskState.$maxCounter, onChange: MyTaskState.event.setMaxCounter)
 /// ```
 public struct NumberInput: Component {
-    let value: ExprTree
     let attrs: [String: ExprTree]
-    let handler: DOMHandler
+    let props: [String: ExprTree]
+    let handlers: [String: DOMHandler]
+    let label: (any TextPart)?
 
     /// A field showing `value` and sending `onChange` with the new number.
     /// - Parameters:
@@ -51,23 +53,48 @@ public struct NumberInput: Component {
     ///   - max: The largest number the field offers.
     ///   - step: The arrows' increment; by default 1 for `Int` and any fraction for `Double`.
     public init<N: ExprNumber>(value: some ExprConvertible<N>, min: N? = nil, max: N? = nil, step: N? = nil, onChange: EventRef<N>) {
-        let isInteger = N.self is any BinaryInteger.Type
+        self.attrs = Self.limits(min: min, max: max, step: step)
+        self.props = ["value": value.expr.tree]
+        self.handlers = ["change": onChange.handler(valueType: Self.valueType(N.self))]
+        self.label = nil
+    }
+
+    /// A number field of a ``Form``, sent as `name`: a number, or `null` when empty.
+    /// - Parameters:
+    ///   - name: The field's name in the form's payload.
+    ///   - label: The caption shown with the field.
+    ///   - type: `Int.self` or `Double.self`: what the field accepts and sends.
+    ///   - initial: The number the field starts with, and goes back to when the form is reset.
+    public init<N: ExprNumber>(
+        name: String, label: (any TextPart)? = nil, as type: N.Type, initial: N? = nil, min: N? = nil, max: N? = nil, step: N? = nil
+    ) {
+        var attrs = Self.limits(min: min, max: max, step: step).merging(fieldAttrs(name, Self.valueType(N.self))) { $1 }
+        if let initial { attrs["value"] = .literal(JSON(argument: initial)) }
+        self.attrs = attrs
+        self.props = [:]
+        self.handlers = [:]
+        self.label = label
+    }
+
+    private static func valueType<N>(_: N.Type) -> String {
+        N.self is any BinaryInteger.Type ? "int" : "double"
+    }
+
+    private static func limits<N: ExprNumber>(min: N?, max: N?, step: N?) -> [String: ExprTree] {
         var attrs: [String: ExprTree] = ["type": .literal("number")]
         if let min { attrs["min"] = .literal(JSON(argument: min)) }
         if let max { attrs["max"] = .literal(JSON(argument: max)) }
         if let step {
             attrs["step"] = .literal(JSON(argument: step))
-        } else if !isInteger {
+        } else if !(N.self is any BinaryInteger.Type) {
             attrs["step"] = .literal("any")
         }
-        self.value = value.expr.tree
-        self.attrs = attrs
-        self.handler = onChange.handler(valueType: isInteger ? "int" : "double")
+        return attrs
     }
 
     /// An `input` whose `value` follows the var and whose `change` sends the event.
     public var body: Node {
-        Node.element("input", class: "rill-number-input", attrs: attrs, props: ["value": value], on: ["change": handler])
+        labelled(Node.element("input", class: "rill-number-input", attrs: attrs, props: props, on: handlers), label)
     }
 }
 
@@ -81,9 +108,10 @@ public struct NumberInput: Component {
 ///       onChange: TodoState.event.setDraft, onSubmit: TodoState.event.add)
 /// ```
 public struct Input: Component {
-    let value: ExprTree
-    let placeholder: String?
+    let attrs: [String: ExprTree]
+    let props: [String: ExprTree]
     let handlers: [String: DOMHandler]
+    let label: (any TextPart)?
 
     /// A field showing `value`.
     /// - Parameters:
@@ -98,17 +126,46 @@ public struct Input: Component {
     ) {
         var handlers = ["input": onChange.handler(valueType: "string", debounce: debounce)]
         if let onSubmit { handlers["submit"] = onSubmit.eventCall.handler() }
-        self.value = value.expr.tree
-        self.placeholder = placeholder
+        self.attrs = textAttrs("text", placeholder: placeholder)
+        self.props = ["value": value.expr.tree]
         self.handlers = handlers
+        self.label = nil
     }
 
-    /// An `input type="text"` whose `value` follows the var.
-    public var body: Node {
-        var attrs: [String: ExprTree] = ["type": .literal("text")]
-        if let placeholder { attrs["placeholder"] = .literal(.string(placeholder)) }
-        return .element("input", class: "rill-input", attrs: attrs, props: ["value": value], on: handlers)
+    /// A text field of a ``Form``, sent as `name`.
+    /// - Parameters:
+    ///   - name: The field's name in the form's payload.
+    ///   - label: The caption shown with the field.
+    ///   - placeholder: Shown while the field is empty.
+    ///   - initial: The text the field starts with, and goes back to when the form is reset.
+    ///   - autocomplete: The browser's autofill hint, such as `"email"` or `"name"`.
+    public init(name: String, label: (any TextPart)? = nil, placeholder: String? = nil, initial: String? = nil, autocomplete: String? = nil) {
+        self.attrs = textAttrs("text", placeholder: placeholder, initial: initial, autocomplete: autocomplete).merging(fieldAttrs(name, "string")) { $1 }
+        self.props = [:]
+        self.handlers = [:]
+        self.label = label
     }
+
+    init(attrs: [String: ExprTree], props: [String: ExprTree], handlers: [String: DOMHandler], label: (any TextPart)?) {
+        self.attrs = attrs
+        self.props = props
+        self.handlers = handlers
+        self.label = label
+    }
+
+    /// An `input type="text"`.
+    public var body: Node {
+        labelled(.element("input", class: "rill-input", attrs: attrs, props: props, on: handlers), label)
+    }
+}
+
+/// The attributes of a text-like `input`: its type, placeholder, initial value and autofill hint.
+func textAttrs(_ type: String, placeholder: String?, initial: String? = nil, autocomplete: String? = nil) -> [String: ExprTree] {
+    var attrs: [String: ExprTree] = ["type": .literal(.string(type))]
+    if let placeholder { attrs["placeholder"] = .literal(.string(placeholder)) }
+    if let initial { attrs["value"] = .literal(.string(initial)) }
+    if let autocomplete { attrs["autocomplete"] = .literal(.string(autocomplete)) }
+    return attrs
 }
 
 /// A checkbox bound to a `Bool`, with its label: `<label class="rill-checkbox"><input type="checkbox">…</label>`.
@@ -118,32 +175,53 @@ public struct Input: Component {
 /// Checkbox(checked: item.done, label: item.title, onChange: TodoState.event.toggle(item.id))
 /// ```
 public struct Checkbox: Component {
-    let checked: ExprTree
+    let attrs: [String: ExprTree]
+    let props: [String: ExprTree]
+    let handlers: [String: DOMHandler]
     let label: (any TextPart)?
-    let handler: DOMHandler
+    let className: String
 
     /// A checkbox that sends `onChange` with its new state.
     public init(checked: some ExprConvertible<Bool>, label: (any TextPart)? = nil, onChange: EventRef<Bool>) {
-        self.checked = checked.expr.tree
-        self.label = label
-        self.handler = onChange.handler(valueType: "bool")
+        self.init(props: ["checked": checked.expr.tree], handlers: ["change": onChange.handler(valueType: "bool")], label: label)
     }
 
     /// A checkbox that sends `onChange` as it is when clicked, for handlers that toggle by
     /// themselves or that need other arguments, such as an item's id.
     public init(checked: some ExprConvertible<Bool>, label: (any TextPart)? = nil, onChange: some EventAction) {
-        self.checked = checked.expr.tree
+        self.init(props: ["checked": checked.expr.tree], handlers: ["change": onChange.eventCall.handler()], label: label)
+    }
+
+    /// A checkbox of a ``Form``, sent as `name`: `true` or `false`.
+    /// - Parameters:
+    ///   - name: The field's name in the form's payload.
+    ///   - label: The text beside the box.
+    ///   - initial: Whether it starts checked, and is again when the form is reset.
+    public init(name: String, label: (any TextPart)? = nil, initial: Bool = false) {
+        var attrs = fieldAttrs(name, "bool")
+        if initial { attrs["checked"] = .literal(true) }
+        self.init(attrs: attrs, label: label)
+    }
+
+    init(
+        attrs: [String: ExprTree] = [:], props: [String: ExprTree] = [:], handlers: [String: DOMHandler] = [:],
+        label: (any TextPart)?, className: String = "rill-checkbox", role: String? = nil
+    ) {
+        var attrs = attrs
+        attrs["type"] = .literal("checkbox")
+        if let role { attrs["role"] = .literal(.string(role)) }
+        self.attrs = attrs
+        self.props = props
+        self.handlers = handlers
         self.label = label
-        self.handler = onChange.eventCall.handler()
+        self.className = className
     }
 
     /// A `label` around the `input` and the label's text, so clicking the text toggles the box.
     public var body: Node {
-        let box = Node.element(
-            "input", class: nil, attrs: ["type": .literal("checkbox")], props: ["checked": checked],
-            on: ["change": handler])
+        let box = Node.element("input", class: nil, attrs: attrs, props: props, on: handlers)
         let text: [any TextPart] = label.map { [$0] } ?? []
-        return .element("label", class: "rill-checkbox", children: [box] + textNodes(text))
+        return .element("label", class: className, children: [box] + textNodes(text))
     }
 }
 

@@ -76,18 +76,27 @@ extension Component {
         compiled().modifyingElements { $0.classes.append(name) }
     }
 
-    /// Sets the element's `id` attribute.
+    /// Sets the element's `id` attribute. On a control shown inside its label (a field with a
+    /// caption, a checkbox, a switch) the id goes to the control, so ``PageCommand/focus(_:)``
+    /// and tests reach the control itself.
     public func id(_ id: String) -> Node {
-        compiled().modifyingElements { $0.attrs["id"] = .literal(.string(id)) }
+        compiled().modifyingElements { element in
+            let id = ExprTree.literal(.string(id))
+            if element.tag == "label", let index = element.children.firstIndex(where: \.isControl) {
+                element.children[index] = element.children[index].modifyingElements { $0.attrs["id"] = id }
+            } else {
+                element.attrs["id"] = id
+            }
+        }
     }
 
-    /// Disables every button and input in the component while `condition` holds, as a
+    /// Disables every button, input, list and text area in the component while `condition` holds, as a
     /// disabled `fieldset` would: `.disabled(MyTaskState.$running)`.
     public func disabled(_ condition: some ExprConvertible<Bool>) -> Node {
         setDisabled(condition.expr.tree)
     }
 
-    /// Disables every button and input in the component, or, with `false`, leaves them enabled.
+    /// Disables every button, input, list and text area in the component, or, with `false`, leaves them enabled.
     public func disabled(_ condition: Bool = true) -> Node {
         setDisabled(.literal(.bool(condition)))
     }
@@ -97,6 +106,6 @@ extension Component {
     }
 
     private func setDisabled(_ condition: ExprTree) -> Node {
-        compiled().modifyingDescendants(tagged: ["button", "input"]) { $0.props["disabled"] = condition }
+        compiled().modifyingDescendants(tagged: ["button", "input", "select", "textarea"]) { $0.props["disabled"] = condition }
     }
 }

@@ -39,6 +39,12 @@ public struct Node: Sendable {
         return false
     }
 
+    /// Whether the node is a form control: an `input`, `select` or `textarea` element.
+    var isControl: Bool {
+        if case .element(let element) = content { return ["input", "select", "textarea"].contains(element.tag) }
+        return false
+    }
+
     static func element(
         _ tag: String, class className: String?, attrs: [String: ExprTree] = [:], props: [String: ExprTree] = [:],
         on handlers: [String: DOMHandler] = [:], children: [Node] = []
@@ -68,6 +74,8 @@ struct DOMHandler: Sendable {
     /// The payload field that receives the element's value, with the type it is converted to.
     var field: (name: String, valueType: String)?
     var debounceMilliseconds: Int?
+    /// For a control being dragged: send at most once per this many milliseconds.
+    var throttleMilliseconds: Int?
 
     func json(at level: Int) -> JSON {
         var object: [String: JSON] = [
@@ -79,6 +87,7 @@ struct DOMHandler: Sendable {
             object["valueType"] = .string(field.valueType)
         }
         if let debounceMilliseconds { object["debounce"] = .int(debounceMilliseconds) }
+        if let throttleMilliseconds { object["throttle"] = .int(throttleMilliseconds) }
         return .object(object)
     }
 }

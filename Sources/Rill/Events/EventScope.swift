@@ -26,6 +26,10 @@ public final class EventScope: Sendable {
         /// The state (full name) a handler or block holds `inout`, or `"*"` for the whole tab.
         var checkedOut: String?
         var chained: [EventSpec] = []
+        /// Commands for the page not yet sent.
+        var commands: [PageCommand] = []
+        /// The first command that broke its rules: the scope fails with it.
+        var refused: InvalidCommandError?
         var open = true
     }
 
@@ -78,6 +82,18 @@ public final class EventScope: Sendable {
     }
 
     var chained: [EventSpec] { work.withLock { $0.chained } }
+
+    /// Queues `command` for the page, to leave with the scope's next update; one that breaks its
+    /// rules makes the scope fail instead.
+    func command(_ command: PageCommand) {
+        work.withLock { work in
+            if let problem = command.problem {
+                if work.refused == nil { work.refused = InvalidCommandError(problem: problem) }
+            } else {
+                work.commands.append(command)
+            }
+        }
+    }
 
     // MARK: Reaching states
 
@@ -141,23 +157,30 @@ public final class EventScope: Sendable {
         guard kind == .handler else {
             throw ImmutableStateError.pushInBlock
         }
-        let delta = try work.withLock { work in
+        let update = try work.withLock { work in
             try Self.ensureOpen(work)
+            if let refused = work.refused { throw refused }
             work.state[S.self] = state
-            let delta = work.state.delta(from: work.sent)
+            let update = StateUpdate(delta: work.state.delta(from: work.sent), commands: work.commands)
             work.sent = work.state
-            return delta
+            work.commands = []
+            return update
         }
-        if !delta.isEmpty { await app.deliver(token, StateUpdate(delta: delta)) }
+        if !update.isEmpty { await app.deliver(token, update) }
     }
 
-    /// Closes the scope and returns the state to commit and the changes not yet sent.
-    func finish() -> (TabState, Delta) {
+    /// Closes the scope and returns the state to commit and what the tab has not been sent yet
+    /// (`nil` for nothing). Throws the error of a refused command; then the scope stays open
+    /// for ``abandon()``.
+    func finish() throws -> (TabState, StateUpdate?) {
+        try work.withLock { work in
+            if let refused = work.refused { throw refused }
+        }
         access.close()
         return work.withLock { work in
             work.open = false
-            let delta = work.state.delta(from: work.sent)
-            return (work.state, delta)
+            let update = StateUpdate(delta: work.state.delta(from: work.sent), commands: work.commands)
+            return (work.state, update.isEmpty ? nil : update)
         }
     }
 

@@ -123,6 +123,26 @@ extension LiveState {
         }
     }
 
+    /// Asks the tab's page to do something besides showing state: `emit(.toast("Saved"))`,
+    /// `emit(.redirect(to: "/done"))`. In a handler or block it leaves with the changes after the
+    /// commit (and is dropped if the handler throws); elsewhere in a background task it leaves at
+    /// once. A command that breaks its rules fails the handler or block with
+    /// ``InvalidCommandError``; outside one it is logged and dropped.
+    public func emit(_ command: PageCommand) {
+        if let scope = EventScope.current, scope.heldByCurrentTask {
+            scope.command(command)
+        } else if let context = BackgroundContext.current {
+            let (app, token) = (context.app, context.task.token)
+            if let problem = command.problem {
+                app.logger.warning("page command refused", metadata: ["token": "\(token)", "problem": "\(problem)"])
+            } else {
+                app.post(token, StateUpdate(commands: [command]))
+            }
+        } else {
+            EventScope.current?.app.logger.warning("emit(_:) outside a handler or task was ignored", metadata: ["command": "\(command)"])
+        }
+    }
+
     /// Another state of the same tab (Reflex's `get_state`), to read: its vars cannot be assigned
     /// (a compile error, where a copy would silently drop the change); change it with
     /// ``modifyState(_:_:)``. Under the lock it is current; in a background task outside a block

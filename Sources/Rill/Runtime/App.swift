@@ -41,6 +41,7 @@ public final class App: Sendable {
 
     private struct QueuedEvent {
         let name: String
+        let id: Int?
         let bytes: Int
         let enqueued = ContinuousClock.now
         let run: @Sendable (EventScope) async throws -> Void
@@ -239,6 +240,13 @@ public final class App: Sendable {
         }
     }
 
+    /// Sends an update without waiting: at once to a socket here, else through the relay.
+    func post(_ token: Token, _ update: StateUpdate) {
+        if !deliverHere(token, update), manager.relay != nil {
+            Task { await deliver(token, update) }
+        }
+    }
+
     /// Sends an update to the tab if its socket is with this process.
     @discardableResult
     func deliverHere(_ token: Token, _ update: StateUpdate) -> Bool {
@@ -249,19 +257,18 @@ public final class App: Sendable {
 
     /// Tells the tab an event failed, quoting at most a bounded, escaped part of what it sent;
     /// the log gets a few lines per tab per second and a count of the rest.
-    func report(_ token: Token, event: String?, _ error: any Error) {
+    func report(_ token: Token, event: String?, id: Int? = nil, _ error: any Error) {
         let event = event?.clipped()
         let message = "\(error)".clipped(1000)
+        let fields = (error as? ValidationError)?.fields.mapValues { $0.clipped(1000) } ?? [:]
         let (log, dropped) = logBudget.take(token)
         if log {
             var metadata: Logger.Metadata = ["token": "\(token)", "event": "\(event ?? "-")", "error": "\(message)"]
             if dropped > 0 { metadata["unlogged"] = "\(dropped)" }
-            logger.error("event failed", metadata: metadata)
+            // A form refused for its content is the app working, not failing.
+            logger.log(level: error is ValidationError ? .debug : .error, "event failed", metadata: metadata)
         }
-        let update = StateUpdate(error: EventError(event: event, message: message))
-        if !deliverHere(token, update), manager.relay != nil {
-            Task { await deliver(token, update) }
-        }
+        post(token, StateUpdate(error: EventError(event: event, message: message, id: id, fields: fields)))
     }
 
     // MARK: Events
@@ -273,42 +280,52 @@ public final class App: Sendable {
     ///   - event: The event, as the tab sent it.
     ///   - token: The tab that sent it.
     ///   - bytes: The size of the message it came in, counted against ``maxQueuedBytes``.
-    public func receive(_ event: EventSpec, from token: Token, bytes: Int = 0) {
+    public func receive(_ event: EventSpec, from token: Token, bytes: Int = 0, id: Int? = nil) {
         if let callable, !callable.contains(event.name) {
             metrics.eventsRefused.increment()
-            return report(token, event: event.name, NotCallableError(event: event.name))
+            return report(token, event: event.name, id: id, NotCallableError(event: event.name))
         }
-        send(event, to: token, bytes: bytes)
+        send(event, to: token, bytes: bytes, id: id)
     }
 
     /// Runs an event for a tab: a normal event joins the tab's queue, a background task starts
     /// at once. An unknown event, a payload that does not fit, or a full queue is reported to
     /// the tab as an error and changes nothing.
     public func send(_ event: EventSpec, to token: Token) {
-        send(event, to: token, bytes: 0)
+        send(event, to: token, bytes: 0, id: nil)
     }
 
-    private func send(_ event: EventSpec, to token: Token, bytes: Int) {
+    /// Sends a command to a tab's page now, outside any event: to the process holding its
+    /// socket, or nowhere if it is not connected. Throws ``InvalidCommandError`` for a command
+    /// that breaks its rules.
+    public func send(_ command: PageCommand, to token: Token) async throws {
+        if let problem = command.problem { throw InvalidCommandError(problem: problem) }
+        await deliver(token, StateUpdate(commands: [command]))
+    }
+
+    private func send(_ event: EventSpec, to token: Token, bytes: Int, id: Int?) {
         if closing.withLock({ $0 }) {
-            return report(token, event: event.name, ShuttingDownError())
+            return report(token, event: event.name, id: id, ShuttingDownError())
         }
         guard let handler = registry.handler(event.name) else {
             metrics.eventsRefused.increment()
-            return report(token, event: event.name, UnknownEventError(event: event.name))
+            return report(token, event: event.name, id: id, UnknownEventError(event: event.name))
         }
         let payload = Payload(event: event.name, fields: event.payload)
         do {
             switch handler.kind {
             case .event(let decode):
-                try enqueue(token, QueuedEvent(name: event.name, bytes: bytes, run: try decode(payload)))
+                try enqueue(token, QueuedEvent(name: event.name, id: id, bytes: bytes, run: try decode(payload)))
             case .background(let cancelOnDisconnect, let decode):
                 let body = try decode(payload)
                 if event.cancelInFlight, let id = event.cancelID { tasks.cancel(token: token, id: id) }
                 try start(token, name: event.name, id: event.cancelID, cancelOnDisconnect: cancelOnDisconnect, body)
+                // For the page, a task's event is done once the task started.
+                if let id { post(token, StateUpdate(done: [id])) }
             }
         } catch {
             metrics.eventsRefused.increment()
-            report(token, event: event.name, error)
+            report(token, event: event.name, id: id, error)
         }
     }
 
@@ -337,9 +354,10 @@ public final class App: Sendable {
             do {
                 try await locked(token, holder: event.name) { scope in try await event.run(scope) }
                 metrics.eventsOK.increment()
+                if let id = event.id { post(token, StateUpdate(done: [id])) }
             } catch {
                 metrics.eventsFailed.increment()
-                report(token, event: event.name, error)
+                report(token, event: event.name, id: event.id, error)
             }
             let more = queues.withLock { queues -> Bool in
                 guard var queue = queues[token] else { return false }
@@ -381,8 +399,7 @@ public final class App: Sendable {
             // A task cancelled while it waited runs no block, even when the lock was handed to it.
             try Task.checkCancellation()
             let result = try await EventScope.$current.withValue(scope) { try await body(scope) }
-            let (state, delta) = scope.finish()
-            let update = delta.isEmpty ? nil : StateUpdate(delta: delta)
+            let (state, update) = try scope.finish()
             // The delta leaves after the commit and before the release, so a tab sees changes
             // in commit order and never one that was not saved. A tab connected elsewhere gets
             // it from the commit itself.

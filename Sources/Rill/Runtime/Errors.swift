@@ -107,6 +107,14 @@ public struct NestedLockError: Error, CustomStringConvertible, Sendable {
     }
 }
 
+/// A handler emitted a ``PageCommand`` that breaks its rules; the event failed and changed nothing.
+public struct InvalidCommandError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// What is wrong, and what to write instead.
+    public let problem: String
+
+    public var description: String { "page command refused: \(problem)" }
+}
+
 /// A substate path that no registered state has.
 public struct UnknownStateError: Error, CustomStringConvertible, Sendable {
     /// The path that was asked for.
@@ -149,11 +157,50 @@ public struct EventError: Sendable, Equatable, Codable {
     public var event: String?
     /// What went wrong, for people.
     public var message: String
+    /// The id the page gave the event, so it can tell which of its events failed.
+    public var id: Int?
+    /// Messages by form field name, when the handler threw a ``ValidationError``.
+    public var fields: [String: String]
 
     /// Creates an error report.
-    public init(event: String?, message: String) {
+    public init(event: String?, message: String, id: Int? = nil, fields: [String: String] = [:]) {
         self.event = event
         self.message = message
+        self.id = id
+        self.fields = fields
+    }
+}
+
+/// Thrown by a handler to refuse what a form sent, with a message for each field that needs
+/// fixing; a ``Form`` shows each one next to its field. Like any error, it leaves the state as
+/// it was.
+///
+/// ```swift
+/// mutating func signUp(_ form: SignUp) throws {
+///     var problems: [String: String] = [:]
+///     if !form.email.contains("@") { problems["email"] = "Enter an email address" }
+///     if form.password.count < 8 { problems["password"] = "Use at least 8 characters" }
+///     if !problems.isEmpty { throw ValidationError(problems) }
+///     …
+/// }
+/// ```
+public struct ValidationError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// Messages by field name.
+    public let fields: [String: String]
+
+    /// Messages by field name.
+    public init(_ fields: [String: String]) {
+        self.fields = fields
+    }
+
+    /// One field's message.
+    public init(field: String, _ message: String) {
+        self.fields = [field: message]
+    }
+
+    public var description: String {
+        let listed = fields.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; ")
+        return "check the form: \(listed)"
     }
 }
 

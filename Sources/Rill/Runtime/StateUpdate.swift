@@ -1,6 +1,7 @@
 // What a tab is sent, and where the app sends it.
 
-/// What a tab is sent: a delta, the full state on connect, or an error report.
+/// What a tab is sent: a delta, the full state on connect, or an error report; with the
+/// commands for its page that handlers emitted, run after the delta is applied.
 public struct StateUpdate: Sendable, Equatable {
     /// Changed vars by state full name.
     public var delta: Delta
@@ -8,22 +9,34 @@ public struct StateUpdate: Sendable, Equatable {
     public var isHydration: Bool
     /// Set when an event failed.
     public var error: EventError?
+    /// What the page is asked to do, in the order handlers emitted it.
+    public var commands: [PageCommand]
+    /// The ids of the page's events that finished (their changes are in this update or came
+    /// before it), so a form knows its submit is done. A failed event's id is in ``error``.
+    public var done: [Int]
 
     /// Creates an update.
-    public init(delta: Delta = [:], isHydration: Bool = false, error: EventError? = nil) {
+    public init(delta: Delta = [:], isHydration: Bool = false, error: EventError? = nil, commands: [PageCommand] = [], done: [Int] = []) {
         self.delta = delta
         self.isHydration = isHydration
         self.error = error
+        self.commands = commands
+        self.done = done
     }
+
+    /// Whether there is nothing to send: no change, no error, no command.
+    var isEmpty: Bool { delta.isEmpty && !isHydration && error == nil && commands.isEmpty && done.isEmpty }
 }
 
 extension StateUpdate {
     /// Folds a later update into this one, as if both had been applied in order: the newest
-    /// value of each var wins, and a hydration replaces everything before it. Errors are not
-    /// updates of state; merge only updates without ``error``.
+    /// value of each var wins, a hydration replaces the state before it, and the commands of
+    /// both are kept in order. Errors are not updates of state; merge only updates without ``error``.
     public mutating func merge(_ later: StateUpdate) {
+        commands += later.commands
+        done += later.done
         if later.isHydration {
-            self = later
+            (delta, isHydration) = (later.delta, true)
             return
         }
         for (state, vars) in later.delta {

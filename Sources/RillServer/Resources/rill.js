@@ -3,8 +3,12 @@
   "use strict";
 
   const ALLOWED_TAGS = new Set(("div span h1 h2 h3 h4 h5 h6 p button input label progress ul ol li " +
-    "section header footer main nav a img strong em code pre small hr br").split(" "));
-  const ALLOWED_ATTRS = new Set("id type min max step placeholder href src alt for name title role".split(" "));
+    "section header footer main nav a img strong em code pre small hr br " +
+    "form fieldset legend textarea select option").split(" "));
+  // `value`, `checked` and `selected` as attributes are a form field's initial state, which a
+  // reset goes back to; the live state of a bound control is the property of the same name.
+  const ALLOWED_ATTRS = new Set(("id type min max step placeholder href src alt for name title role " +
+    "value checked selected rows autocomplete").split(" "));
   const ALLOWED_PROPS = new Set(["value", "checked", "disabled", "hidden"]);
   const ALLOWED_EVENTS = new Set(["click", "change", "input", "submit", "keydown"]);
   const TOKEN_KEY = "rill-token";
@@ -289,6 +293,7 @@
   // The edit records of inputs whose value or checked state follows a var. When the server
   // refuses an event or re-hydrates, echoes it owed will not come, so each control shows the state.
   const edits = new Set();
+  const CONTROL_TAGS = new Set(["input", "textarea", "select"]);
 
   function resyncControls() {
     for (const edit of edits) {
@@ -311,18 +316,19 @@
     }
 
     // Registered before the handlers, so an event sent from the same DOM event clears the mark.
-    const edit = node.tag === "input" ? trackEdits(el) : null;
+    const edit = CONTROL_TAGS.has(node.tag) ? trackEdits(el) : null;
     for (const [domEvent, handler] of Object.entries(node.on || {})) {
       listen(el, domEvent, handler, scope, owner, edit);
     }
+
+    // Children first: a list's value can only be set once its options are there.
+    for (const c of node.children || []) mount(render(c, scope, owner), el, null);
 
     for (const [name, value] of Object.entries(node.props || {})) {
       if (!ALLOWED_PROPS.has(name)) { complain(`property '${name}' is not allowed`); continue; }
       if (edit && (name === "value" || name === "checked")) bindControl(el, name, value, scope, owner, edit);
       else bind(owner, () => evaluate(value, scope), (v) => setProp(el, name, v));
     }
-
-    for (const c of node.children || []) mount(render(c, scope, owner), el, null);
     return single(el);
   }
 
@@ -365,6 +371,12 @@
     edit.controls.push(binding);
     edits.add(edit);
     owner.push(() => edits.delete(edit));
+    // Options that arrive or change later (from a var) would leave the list showing the wrong one.
+    if (el.tagName === "SELECT") {
+      const observer = new MutationObserver(() => binding.refresh());
+      observer.observe(el, { childList: true, subtree: true });
+      owner.push(() => observer.disconnect());
+    }
   }
 
   function renderCond(node, scope, owner) {
@@ -522,13 +534,39 @@
   }
 
   function elementValue(el, valueType) {
+    if (valueType === "form") return formValues(el);
     if (el.validity && el.validity.badInput) return undefined; // e.g. "1e" typed into a number input
-    const raw = el.type === "checkbox" || el.type === "radio" ? el.checked : el.value;
+    const raw = el.type === "checkbox" ? el.checked : el.value;
     return convert(raw, valueType);
   }
 
+  // A form's named fields, each as its control's type says (`data-rill-type`): an empty or
+  // unreadable number is null, a radio group is the chosen value or null.
+  function formValues(form) {
+    const values = {};
+    for (const el of form.elements) {
+      if (!el.name || el.tagName === "BUTTON" || el.tagName === "FIELDSET") continue;
+      const type = el.getAttribute("data-rill-type");
+      if (type === "radio") {
+        if (el.checked) values[el.name] = el.value;
+        else if (!(el.name in values)) values[el.name] = null;
+      } else if (type === "bool") {
+        values[el.name] = el.checked;
+      } else if (type === "int" || type === "double") {
+        const n = el.validity && el.validity.badInput ? undefined : convert(el.value, type);
+        values[el.name] = n === undefined ? null : n;
+      } else {
+        values[el.name] = el.value;
+      }
+    }
+    return values;
+  }
+
+  let lastEventId = 0;
+
   // An outgoing event, or null when the element's value does not convert and nothing is sent.
-  function eventMessage(handler, el, scope) {
+  // With `withId` it carries a fresh id, which the server answers in `done` or in the error.
+  function eventMessage(handler, el, scope, withId = false) {
     const payload = {};
     for (const [name, expr] of Object.entries(handler.payload || {})) payload[name] = evaluate(expr, scope);
     if (handler.field) {
@@ -536,22 +574,31 @@
       if (value === undefined) return null;
       payload[handler.field] = value;
     }
-    const text = JSON.stringify({ type: "event", name: handler.event, payload });
-    return handler.field ? { text, value: payload[handler.field] } : { text };
+    const message = { type: "event", name: handler.event, payload };
+    if (withId) message.id = ++lastEventId;
+    const text = JSON.stringify(message);
+    const out = handler.field && handler.valueType !== "form" ? { text, value: payload[handler.field] } : { text };
+    if (withId) out.id = message.id;
+    return out;
   }
 
   function listen(el, domEvent, handler, scope, owner, edit) {
     if (!ALLOWED_EVENTS.has(domEvent)) { complain(`event '${domEvent}' is not allowed`); return; }
     if (!handler || typeof handler.event !== "string") { complain(`the '${domEvent}' handler names no event`); return; }
     const debounce = domEvent === "input" && isNum(handler.debounce) && handler.debounce > 0 ? handler.debounce : 0;
+    const throttle = domEvent === "input" && isNum(handler.throttle) && handler.throttle > 0 ? handler.throttle : 0;
+    const isForm = el.tagName === "FORM" && domEvent === "submit";
     // An input has no submit event of its own: for it, submitting is pressing Enter.
     const enterSubmits = domEvent === "submit" && el.tagName === "INPUT";
     let timer = 0;
     let pending = null;
     let lastSent = null;
+    let lastTime = -Infinity;
     const sendNow = (message) => {
       lastSent = message.text;
-      send(message, edit);
+      lastTime = performance.now();
+      sentByElement.set(el, message.text);
+      return send(message, edit);
     };
     const flush = () => {
       clearTimeout(timer);
@@ -571,10 +618,23 @@
     el.addEventListener(enterSubmits ? "keydown" : domEvent, (event) => {
       if (enterSubmits && (event.key !== "Enter" || event.isComposing)) return;
       if (domEvent === "submit") event.preventDefault();
+      if (isForm) return submitForm(el, handler, scope, sendNow);
       // The text typed so far goes out before the submit that relies on it.
       if (enterSubmits && edit) for (const f of edit.flushes) f();
       const message = valueMessage();
-      if (debounce) {
+      if (throttle) {
+        // Dragging: at most one send per interval, and the latest value once it has passed.
+        clearTimeout(timer);
+        const wait = lastTime + throttle - performance.now();
+        if (wait <= 0) {
+          if (message) sendNow(message);
+        } else {
+          timer = setTimeout(() => {
+            const latest = valueMessage();
+            if (latest && latest.text !== sentByElement.get(el)) sendNow(latest);
+          }, wait);
+        }
+      } else if (debounce) {
         // The latest value wins: a half-typed value cancels the valid one before it.
         pending = message;
         clearTimeout(timer);
@@ -585,7 +645,7 @@
     });
     // Autofill, some IMEs and scripted edits change a value without an input event; the change
     // event that ends the edit commits it, unless that exact value already went out.
-    if (domEvent === "input" && handler.field) {
+    if (domEvent === "input" && handler.field && !throttle) {
       el.addEventListener("change", () => {
         const message = valueMessage();
         clearTimeout(timer);
@@ -597,6 +657,103 @@
       if (edit) edit.flushes.add(flush);
       owner.push(() => clearTimeout(timer));
     }
+    if (throttle) owner.push(() => clearTimeout(timer));
+  }
+
+  // What each control last sent, so a late throttled send does not repeat its final value.
+  const sentByElement = new WeakMap();
+
+  // ---- Forms ----
+
+  const pendingForms = new Map(); // event id → form
+
+  function submitForm(form, handler, scope, sendNow) {
+    if ([...pendingForms.values()].includes(form)) return; // a second Enter while the first runs
+    clearFieldErrors(form);
+    const message = eventMessage(handler, form, scope, true);
+    if (!message || !sendNow(message)) return;
+    pendingForms.set(message.id, form);
+    const body = form.querySelector(":scope > fieldset");
+    form.rillFocus = form.contains(document.activeElement) ? document.activeElement : null;
+    form.setAttribute("aria-busy", "true");
+    if (body) body.disabled = true;
+  }
+
+  // The server finished the form's event: `error` is the error message when it failed.
+  function formDone(id, error) {
+    const form = pendingForms.get(id);
+    if (!form) return false;
+    pendingForms.delete(id);
+    const body = form.querySelector(":scope > fieldset");
+    if (body) body.disabled = false;
+    form.removeAttribute("aria-busy");
+    if (!error) {
+      if (form.hasAttribute("data-rill-reset")) form.reset();
+      if (form.rillFocus && document.activeElement === document.body) form.rillFocus.focus();
+      return true;
+    }
+    const unshown = showFieldErrors(form, isObject(error.fields) ? error.fields : {});
+    if (unshown.length || !isObject(error.fields)) showToast(unshown.length ? unshown.join("; ") : toText(error.message) || "Something went wrong.");
+    return true;
+  }
+
+  function fieldOf(form, name) {
+    const item = form.elements.namedItem(name);
+    if (!item) return null;
+    return item instanceof RadioNodeList ? item[0] : item;
+  }
+
+  let nextErrorId = 0;
+
+  // Shows each message after its field; returns the ones whose field is not in the form.
+  function showFieldErrors(form, fields) {
+    const unshown = [];
+    let first = null;
+    for (const [name, text] of Object.entries(fields)) {
+      const el = fieldOf(form, name);
+      if (!el) { unshown.push(`${name}: ${toText(text)}`); continue; }
+      const note = document.createElement("small");
+      note.className = "rill-field-error";
+      note.id = `rill-error-${++nextErrorId}`;
+      note.textContent = toText(text);
+      const place = el.type === "radio" ? el.closest(".rill-radio-group") : el.closest(".rill-field, .rill-checkbox, .rill-switch");
+      (place || el).after(note);
+      const group = el.type === "radio" ? [...form.elements.namedItem(name)] : [el];
+      for (const member of group) {
+        member.setAttribute("aria-invalid", "true");
+        member.setAttribute("aria-describedby", note.id);
+        member.addEventListener("input", () => clearFieldError(form, name), { once: true });
+        member.addEventListener("change", () => clearFieldError(form, name), { once: true });
+      }
+      first = first || el;
+    }
+    if (first) first.focus();
+    return unshown;
+  }
+
+  function clearFieldError(form, name) {
+    const item = form.elements.namedItem(name);
+    if (!item) return;
+    for (const el of item instanceof RadioNodeList ? [...item] : [item]) {
+      const note = el.getAttribute("aria-describedby") && document.getElementById(el.getAttribute("aria-describedby"));
+      if (note) note.remove();
+      el.removeAttribute("aria-invalid");
+      el.removeAttribute("aria-describedby");
+    }
+  }
+
+  function clearFieldErrors(form) {
+    for (const note of form.querySelectorAll(".rill-field-error")) note.remove();
+    for (const el of form.elements) {
+      if (!el.hasAttribute("aria-describedby")) continue;
+      el.removeAttribute("aria-invalid");
+      el.removeAttribute("aria-describedby");
+    }
+  }
+
+  // A new connection answers none of the old one's events: their forms are usable again.
+  function releaseForms() {
+    for (const id of [...pendingForms.keys()]) formDone(id, null);
   }
 
   // ---- Toasts and the banner ----
@@ -613,8 +770,9 @@
     toasts.delete(text);
   }
 
-  // A message already showing is kept up longer instead of stacking a copy.
-  function showToast(text) {
+  // A message already showing is kept up longer instead of stacking a copy. `kind` is
+  // "error" (the runtime's own messages), "info" or "success".
+  function showToast(text, kind = "error") {
     if (!toastBox) {
       toastBox = document.createElement("div");
       toastBox.className = "rill-toasts";
@@ -625,7 +783,7 @@
     let toast = toasts.get(text);
     if (!toast) {
       const node = document.createElement("div");
-      node.className = "rill-toast";
+      node.className = "rill-toast rill-toast-" + kind;
       node.textContent = text;
       node.addEventListener("click", () => hideToast(text));
       toastBox.append(node);
@@ -635,6 +793,109 @@
     }
     clearTimeout(toast.timer);
     toast.timer = setTimeout(() => hideToast(text), TOAST_MS);
+  }
+
+  // ---- Commands from the server ----
+
+  // Runs what handlers asked the page to do, after the state they changed is shown. Each is
+  // data checked here again: a redirect goes only to this site's paths or to http(s) URLs.
+  function runCommands(commands) {
+    if (!Array.isArray(commands)) return;
+    for (const command of commands) {
+      if (!isObject(command)) continue;
+      try {
+        runCommand(command);
+      } catch (error) {
+        console.error("rill: command failed:", command.command, error);
+      }
+    }
+  }
+
+  function runCommand(command) {
+    const text = (key) => (typeof command[key] === "string" ? command[key] : null);
+    switch (command.command) {
+      case "redirect": {
+        const to = text("to");
+        const url = to === null ? null : redirectTarget(to);
+        if (url) location.assign(url);
+        else console.error("rill: redirect refused:", to);
+        break;
+      }
+      case "toast": {
+        const kind = ["info", "success", "error"].includes(command.kind) ? command.kind : "info";
+        if (text("message")) showToast(text("message"), kind);
+        break;
+      }
+      case "focus": {
+        const el = text("id") && document.getElementById(text("id"));
+        if (el) el.focus();
+        else console.error("rill: focus: no element with id", text("id"));
+        break;
+      }
+      case "scroll_to": {
+        const el = text("id") && document.getElementById(text("id"));
+        if (el) el.scrollIntoView({ block: "nearest" });
+        else console.error("rill: scroll_to: no element with id", text("id"));
+        break;
+      }
+      case "download":
+        download(text("base64") || "", text("filename") || "download", text("mime") || "application/octet-stream");
+        break;
+      case "set_clipboard":
+        copy(text("text") || "");
+        break;
+      case "set_title":
+        if (text("title") !== null) document.title = text("title");
+        break;
+      default:
+        console.error("rill: unknown command", command.command);
+    }
+  }
+
+  function redirectTarget(to) {
+    let url;
+    try {
+      url = new URL(to, location.href);
+    } catch {
+      return null;
+    }
+    if (to.startsWith("/")) return url.origin === location.origin ? url.href : null;
+    return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+  }
+
+  function download(base64, filename, mime) {
+    const binary = atob(base64);
+    const bytes = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    const href = URL.createObjectURL(new Blob([bytes], { type: mime }));
+    const link = document.createElement("a");
+    link.href = href;
+    link.download = filename;
+    link.hidden = true;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(href), 60000);
+  }
+
+  // The async clipboard needs a secure context and focus; the older copy command covers the rest.
+  function copy(value) {
+    const fallback = () => {
+      const area = document.createElement("textarea");
+      area.value = value;
+      area.setAttribute("readonly", "");
+      area.className = "rill-offscreen";
+      document.body.append(area);
+      area.select();
+      const done = document.execCommand("copy");
+      area.remove();
+      if (!done) console.error("rill: the browser refused to write the clipboard");
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(value).catch(fallback);
+    } else {
+      fallback();
+    }
   }
 
   // Shows `text` in the connection banner, or hides it for null.
@@ -820,11 +1081,16 @@
   function send(message, edit) {
     if (!socket || !connected || socket.readyState !== WebSocket.OPEN) {
       showToast("Not connected: that action was not sent.");
-      return;
+      return false;
     }
     socket.send(message.text);
     pingAfterEvent();
     if ("value" in message && edit) noteSent(edit, message.value);
+    return true;
+  }
+
+  function finished(ids) {
+    if (Array.isArray(ids)) for (const id of ids) formDone(id, null);
   }
 
   function receive(data) {
@@ -843,6 +1109,8 @@
       }
       replaceState(isObject(message.state) ? message.state : {});
       resyncControls();
+      releaseForms();
+      runCommands(message.commands);
       clearTimeout(connectTimer);
       connected = true;
       resume = true;
@@ -854,8 +1122,10 @@
       }
     } else if (message.type === "delta" && isObject(message.delta)) {
       applyDelta(message.delta);
+      finished(message.done);
+      runCommands(message.commands);
     } else if (message.type === "error") {
-      showToast(toText(message.message) || "Something went wrong.");
+      if (!formDone(message.id, message)) showToast(toText(message.message) || "Something went wrong.");
       resyncControls();
     }
   }

@@ -1,0 +1,6 @@
+// The app the browser tests drive: one page per feature (commands, forms, inputs…), memory state.
+
+import Rill
+import RillServer
+
+try await App.serve(pages: [commandsPage, elsewherePage, formsPage, inputsPage])
