@@ -84,9 +84,13 @@ final class RedisRelay: UpdateRelay {
         var object: [String: JSON] = ["d": .object(update.delta.mapValues { .object($0) })]
         if update.isHydration { object["h"] = true }
         if let error = update.error {
-            object["e"] = ["event": error.event.map(JSON.string) ?? .null, "message": .string(error.message)]
+            var reported: [String: JSON] = ["event": error.event.map(JSON.string) ?? .null, "message": .string(error.message)]
+            if let id = error.id { reported["id"] = .int(id) }
+            if !error.fields.isEmpty { reported["fields"] = .object(error.fields.mapValues(JSON.string)) }
+            object["e"] = .object(reported)
         }
         if !update.commands.isEmpty { object["c"] = .array(update.commands.map(\.json)) }
+        if !update.done.isEmpty { object["n"] = .array(update.done.map(JSON.int)) }
         return .object(object)
     }
 
@@ -99,16 +103,24 @@ final class RedisRelay: UpdateRelay {
         }
         var error: EventError?
         if let reported = json["e"], case .string(let message)? = reported["message"] {
-            if case .string(let event)? = reported["event"] {
-                error = EventError(event: event, message: message)
-            } else {
-                error = EventError(event: nil, message: message)
+            var event: String?
+            if case .string(let name)? = reported["event"] { event = name }
+            var id: Int?
+            if case .int(let number)? = reported["id"] { id = number }
+            var fields: [String: String] = [:]
+            if case .object(let given)? = reported["fields"] {
+                for (name, value) in given { if case .string(let text) = value { fields[name] = text } }
             }
+            error = EventError(event: event, message: message, id: id, fields: fields)
         }
         var commands: [PageCommand] = []
         if case .array(let relayed)? = json["c"] {
             commands = relayed.compactMap(PageCommand.init(json:))
         }
-        return StateUpdate(delta: delta, isHydration: json["h"] == true, error: error, commands: commands)
+        var done: [Int] = []
+        if case .array(let ids)? = json["n"] {
+            done = ids.compactMap { if case .int(let id) = $0 { id } else { nil } }
+        }
+        return StateUpdate(delta: delta, isHydration: json["h"] == true, error: error, commands: commands, done: done)
     }
 }

@@ -9,6 +9,8 @@ enum Incoming {
     /// The page checks that the socket still carries messages both ways; answered with a pong
     /// carrying the same `id`, ahead of any queued event's delta.
     case ping(id: JSON)
+    /// The page moved to another path of the app without reloading (a link, back or forward).
+    case navigate(path: String)
 
     /// Parses one text message; the error says what was wrong, for the tab to read.
     init(_ text: some Collection<UInt8>) throws(ProtocolError) {
@@ -22,7 +24,7 @@ enum Incoming {
             throw ProtocolError("message must be a JSON object, got \(json.kindName)")
         }
         guard case .string(let type)? = object["type"] else {
-            throw ProtocolError("message has no string 'type'; a tab sends \"event\" and \"ping\"")
+            throw ProtocolError("message has no string 'type'; a tab sends \"event\", \"navigate\" and \"ping\"")
         }
         if type == "ping" {
             switch object["id"] {
@@ -33,8 +35,15 @@ enum Incoming {
             }
             return
         }
+        if type == "navigate" {
+            guard case .string(let path)? = object["path"], path.hasPrefix("/"), path.utf8.count <= 4096 else {
+                throw ProtocolError("navigate message needs a 'path' starting with '/', at most 4096 bytes")
+            }
+            self = .navigate(path: path)
+            return
+        }
         guard type == "event" else {
-            throw ProtocolError("unknown message type '\(type.clipped())'; a tab sends \"event\" and \"ping\"")
+            throw ProtocolError("unknown message type '\(type.clipped())'; a tab sends \"event\", \"navigate\" and \"ping\"")
         }
         guard case .string(let name)? = object["name"], !name.isEmpty else {
             throw ProtocolError("event message has no string 'name', e.g. \"my_task_state.toggle_running\"")

@@ -77,14 +77,23 @@ public struct Server: Sendable {
         // First, so that it wraps every route and the not-found answer.
         router.add(middleware: GuardMiddleware(configuration: configuration))
         let securityHeaders = Assets.securityHeaders
+        let connection = configuration.connectionSettings
         for page in app.pages {
-            let html = ByteBuffer(string: page.html(connection: configuration.connectionSettings))
-            router.get(RouterPath(page.path)) { _, _ in
-                var headers = securityHeaders
-                headers[.contentType] = "text/html; charset=utf-8"
-                headers[.cacheControl] = "no-cache"
-                return Response(status: .ok, headers: headers, body: .init(byteBuffer: html))
-            }
+            let html = ByteBuffer(string: page.html(connection: connection))
+            router.get(RouterPath(page.path)) { _, _ in Self.htmlResponse(html, status: .ok, headers: securityHeaders) }
+        }
+        // What the runtime fetches to move to another page without reloading: the page object
+        // and the status its HTML would have. Always 200, so a missing page is no console error.
+        let app = app
+        router.get(RouterPath(Self.pagePath)) { request, _ in
+            let target = request.uri.queryParameters.get("path") ?? "/"
+            let path = String(target.prefix { $0 != "?" && $0 != "#" })
+            let page = app.page(at: path)?.page
+            var headers = securityHeaders
+            headers[.contentType] = "application/json"
+            headers[.cacheControl] = "no-cache"
+            let answer: JSON = ["status": .int(page == nil ? 404 : 200), "page": (page ?? app.notFound).json]
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: answer.serialized())))
         }
         for asset in assets {
             router.get(RouterPath(asset.path)) { request, _ in
@@ -112,6 +121,9 @@ public struct Server: Sendable {
                     body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
             }
         }
+        // Any other path: the app's not-found page, with its status.
+        let notFound = ByteBuffer(string: app.notFound.html(connection: connection))
+        router.get("**") { _, _ in Self.htmlResponse(notFound, status: .notFound, headers: securityHeaders) }
         router.get("/ping") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
         }
@@ -129,7 +141,6 @@ public struct Server: Sendable {
                 metadata: ["host": "\(configuration.host)"])
         }
 
-        let app = app
         let logger = logger
         let connections = ConnectionCount(limit: configuration.maxConnections)
         let metrics = TransportMetrics()
@@ -166,7 +177,7 @@ public struct Server: Sendable {
                     token: Token.random(),
                     sessionID: Cookies(from: head.headers["cookie"])["rill_session"]?.value,
                     clientAddress: channel.remoteAddress?.ipAddress,
-                    path: query["path"] ?? "/",
+                    path: String((query["path"] ?? "/").prefix { $0 != "?" && $0 != "#" }),
                     headers: Self.headers(of: head.headers))
                 return .accept(SocketSession(app: app, query: query, router: router, logger: logger, metrics: metrics))
             }
@@ -183,6 +194,16 @@ public struct Server: Sendable {
             eventLoopGroupProvider: .shared(loops),
             logger: logger
         )
+    }
+
+    /// Where the runtime fetches another page's object (`?path=/post/7`).
+    static let pagePath = "/_rill/page"
+
+    private static func htmlResponse(_ html: ByteBuffer, status: HTTPResponse.Status, headers: HTTPFields) -> Response {
+        var headers = headers
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers[.cacheControl] = "no-cache"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: html))
     }
 
     /// Whether a socket from `origin` may connect: listed origins, or else the request's own

@@ -342,6 +342,7 @@ extension SocketHandler {
             }
             if let error = update.error {
                 let bytes = error.message.utf8.count + (error.event?.utf8.count ?? 0)
+                    + error.fields.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
                 guard errors.count < SocketHandler.maxWaitingErrors, errorBytes + bytes <= SocketHandler.maxWaitingErrorBytes else {
                     return false
                 }

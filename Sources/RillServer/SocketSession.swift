@@ -13,8 +13,15 @@ struct SocketSession: Sendable {
     let metrics: TransportMetrics
 
     /// Connects under the token the tab asked for, or a fresh one when it is malformed or
-    /// already connected elsewhere without `resume` (a duplicated tab).
+    /// already connected elsewhere without `resume` (a duplicated tab). The first connection of
+    /// a page load (`load=1`) navigates the tab to its `path`, which runs the page's `onLoad`.
     func connect(sink makeSink: (Token) -> SocketSink) async throws -> (SocketSink, ProtocolError?) {
+        let (sink, refusal) = try await connectTab(sink: makeSink)
+        if query["load"] == "1" { app.navigate(sink.token, to: query["path"] ?? "/") }
+        return (sink, refusal)
+    }
+
+    private func connectTab(sink makeSink: (Token) -> SocketSink) async throws -> (SocketSink, ProtocolError?) {
         var refusal: ProtocolError?
         if let asked = query["token"] {
             if let token = Token(asked) {
@@ -45,6 +52,8 @@ struct SocketSession: Sendable {
                 app.receive(event, from: sink.token, bytes: message.readableBytes, id: id)
             case .ping(let id):
                 sink.pong(id)
+            case .navigate(let path):
+                app.navigate(sink.token, to: path)
             }
         } catch {
             let (log, dropped) = app.logBudget.take(sink.token)

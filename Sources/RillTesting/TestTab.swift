@@ -50,6 +50,12 @@ public final class TestTab: UpdateSink, Sendable {
         app.disconnect(token, sink: self)
     }
 
+    /// Arrives at `path` (with an optional query), as opening the page or following a link
+    /// would: sets ``RouteState`` and the router, then runs the page's `onLoad` events.
+    public func navigate(to path: String) {
+        app.navigate(token, to: path)
+    }
+
     /// Sends an event, as a click would.
     public func send(_ event: EventSpec) {
         app.send(event, to: token)

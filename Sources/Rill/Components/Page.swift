@@ -9,9 +9,24 @@
 ///
 /// The components are compiled once, here; every tab that opens the page gets the same JSON
 /// (docs/page-format.md) and fills it from its own state.
+///
+/// A path may have parameters, `:name` segments that match any one segment: `/post/:id` serves
+/// `/post/7`, with `RouteState.$params["id"]` being `"7"`. Where two pages match, the one with
+/// more literal segments wins (`/post/new` over `/post/:id`).
+///
+/// `onLoad` events run each time a tab arrives at the page — opened, reloaded, or reached by
+/// a ``Link`` or a redirect — after ``RouteState`` is set, in the tab's event queue; not when
+/// the tab's socket merely reconnects. They may be background tasks, and may redirect:
+///
+/// ```swift
+/// let post = Page("/post/:id", title: "Post", onLoad: [PostState.event.load]) { postView() }
+/// ```
 public struct Page: Sendable {
-    /// The URL path the page is served at.
+    /// The URL path the page is served at; `:name` segments match any one segment.
     public let path: String
+    /// The events run when a tab arrives at the page.
+    public let onLoad: [EventSpec]
+    let pattern: PathPattern
     /// The document title.
     public let title: String
     /// Every state type whose vars the page shows or whose events it sends, by full name.
@@ -25,18 +40,33 @@ public struct Page: Sendable {
 
     static let socketPath = "/_rill/socket"
 
+    /// What a tab is shown at a path no page matches, unless the app gives its own.
+    public static let notFound = Page("/404", title: "Page not found") {
+        VStack {
+            Heading(level: 1, "Page not found")
+            Text("There is no page at this address.")
+            Link("Go to the start page", href: "/")
+        }
+    }
+
     /// Compiles `content` into a page.
     /// - Parameters:
-    ///   - path: The URL path, such as `"/"` or `"/todos"`.
+    ///   - path: The URL path, such as `"/"`, `"/todos"` or `"/post/:id"`.
     ///   - title: The document title.
+    ///   - onLoad: Events run each time a tab arrives at the page.
     ///   - content: The page's components.
-    public init(_ path: String, title: String, @ComponentBuilder content: () -> some Component) {
+    public init(_ path: String, title: String, onLoad: [EventSpec] = [], @ComponentBuilder content: () -> some Component) {
         let root = content().compiled()
         var statesByName: [String: any LiveState.Type] = [:]
         var events: Set<String> = []
         root.collect(states: &statesByName, events: &events)
+        for event in onLoad {
+            if let state = event.stateType { statesByName[state.fullName] = state }
+        }
         let states = statesByName.sorted { $0.key < $1.key }.map(\.value)
         self.path = path
+        self.pattern = PathPattern(path)
+        self.onLoad = onLoad
         self.title = title
         self.states = states
         self.events = events

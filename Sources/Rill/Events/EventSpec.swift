@@ -47,8 +47,8 @@ public struct EventSpec: Sendable, Hashable {
     /// mutating func cancel() { cancelTasks(id: "count") }
     /// ```
     ///
-    /// It applies where Swift starts the event (a handler's return value, ``LiveState/emit(_:)``,
-    /// ``App/send(_:to:)``); the browser sends names and payloads only.
+    /// It applies where Swift starts the event (a handler's return value, ``LiveState/emit(_:)-(EventSpec)``,
+    /// ``App/send(_:to:)-(EventSpec,Token)``); the browser sends names and payloads only.
     public func cancellable(id: String, cancelInFlight: Bool = true) -> EventSpec {
         var event = self
         event.cancelID = id

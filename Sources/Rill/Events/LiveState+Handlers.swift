@@ -127,7 +127,8 @@ extension LiveState {
     /// `emit(.redirect(to: "/done"))`. In a handler or block it leaves with the changes after the
     /// commit (and is dropped if the handler throws); elsewhere in a background task it leaves at
     /// once. A command that breaks its rules fails the handler or block with
-    /// ``InvalidCommandError``; outside one it is logged and dropped.
+    /// ``InvalidCommandError``; in a task outside a block it is logged and dropped. Outside any
+    /// handler or task there is no tab to send it to: it is ignored.
     public func emit(_ command: PageCommand) {
         if let scope = EventScope.current, scope.heldByCurrentTask {
             scope.command(command)

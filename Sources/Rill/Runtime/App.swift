@@ -6,7 +6,7 @@ import Synchronization
 
 /// A Rill app: its state types, where their values live, and the tabs connected to it.
 ///
-/// An event's path: the transport calls ``send(_:to:)``; a normal event joins its tab's queue
+/// An event's path: the transport calls ``send(_:to:)-(EventSpec,Token)``; a normal event joins its tab's queue
 /// (one at a time per tab, in arrival order; tabs run in parallel) and runs holding the tab's
 /// lock; a background task starts at once. Every change — handler, background block,
 /// ``modifyState(_:_:)`` — goes through one lock path that computes the delta while the lock is
@@ -36,7 +36,7 @@ public final class App: Sendable {
 
     private struct Connection {
         let sink: any UpdateSink
-        let router: RouterData
+        var router: RouterData
     }
 
     private struct QueuedEvent {
@@ -45,6 +45,13 @@ public final class App: Sendable {
         let bytes: Int
         let enqueued = ContinuousClock.now
         let run: @Sendable (EventScope) async throws -> Void
+
+        init(name: String, id: Int?, bytes: Int, run: @escaping @Sendable (EventScope) async throws -> Void) {
+            self.name = name
+            self.id = id
+            self.bytes = bytes
+            self.run = run
+        }
     }
 
     private let connections = Mutex<[Token: Connection]>([:])
@@ -66,10 +73,14 @@ public final class App: Sendable {
 
     /// The pages a server serves for this app.
     public let pages: [Page]
+    /// What a tab is shown at a path no page matches (served with status 404).
+    public let notFound: Page
 
     /// Creates an app.
     /// - Parameters:
-    ///   - pages: The app's pages; every state they show or send events to is registered.
+    ///   - pages: The app's pages; every state they show or send events to is registered
+    ///     (with ``RouteState``, where the tab's path and parameters are kept).
+    ///   - notFound: The page shown at paths no page matches; a plain "Page not found" by default.
     ///   - states: More state types, e.g. ones only reached through ``modifyState(_:_:)``
     ///     (their parent states are added too).
     ///   - manager: Where states live; in this process's memory by default.
@@ -84,6 +95,7 @@ public final class App: Sendable {
     ///     lock has been held longer than this (default one second).
     public init(
         pages: [Page] = [],
+        notFound: Page = .notFound,
         states: [any LiveState.Type] = [],
         manager: any StateManager = MemoryStateManager(),
         clock: any Clock<Duration> = ContinuousClock(),
@@ -94,15 +106,21 @@ public final class App: Sendable {
         slowLockWarning: Duration = .seconds(1),
         logger: Logger = Logger(label: "rill")
     ) {
-        self.pages = pages
-        self.registry = StateRegistry(pages.flatMap(\.states) + states)
+        // The most literal pattern first, so the first match is the one that wins.
+        self.pages = pages.enumerated().sorted { a, b in
+            a.element.pattern.literalCount != b.element.pattern.literalCount
+                ? a.element.pattern.literalCount > b.element.pattern.literalCount : a.offset < b.offset
+        }.map(\.element)
+        self.notFound = notFound
+        let routed: [any LiveState.Type] = pages.isEmpty ? [] : [RouteState.self]
+        self.registry = StateRegistry(pages.flatMap(\.states) + notFound.states + routed + states)
         self.manager = manager
         self.clock = clock
         self.maxQueuedEvents = maxQueuedEvents
         self.maxQueuedBytes = maxQueuedBytes
         self.maxTasksPerTab = maxTasksPerTab
         self.publicEvents = publicEvents
-        self.callable = pages.isEmpty ? nil : pages.reduce(publicEvents) { $0.union($1.events) }
+        self.callable = pages.isEmpty ? nil : (pages + [notFound]).reduce(publicEvents) { $0.union($1.events) }
         self.logger = logger
         self.lockWatch = LockWatch(threshold: slowLockWarning, logger: logger)
         manager.relay?.bind(
@@ -227,6 +245,41 @@ public final class App: Sendable {
         connections.withLock { $0[token]?.router } ?? RouterData(token: token)
     }
 
+    // MARK: Navigation
+
+    /// The page at `path` (no query) and its parameters, or `nil` when no page matches.
+    public func page(at path: String) -> (page: Page, params: [String: String])? {
+        for page in pages {
+            if let params = page.pattern.match(path) { return (page, params) }
+        }
+        return nil
+    }
+
+    /// The tab arrived at `target` (a path with an optional query, e.g. `/post/7?tab=2`): in the
+    /// tab's event queue, sets ``RouteState`` and the connection's ``RouterData``, then runs the
+    /// page's `onLoad` events. The browser's runtime calls it when a page loads and on each
+    /// navigation within the app; a test calls it through ``TestTab``.
+    public func navigate(_ token: Token, to target: String, id: Int? = nil) {
+        let target = Target(target)
+        let match = page(at: target.path)
+        let route = RouteState(path: target.path, params: match?.params ?? [:], query: target.query)
+        let onLoad = match?.page.onLoad ?? notFound.onLoad
+        connections.withLock { connections in
+            connections[token]?.router.path = route.path
+            connections[token]?.router.params = route.params
+            connections[token]?.router.query = route.query
+        }
+        let routed = registry.types[RouteState.fullName] != nil
+        do {
+            try enqueue(token, QueuedEvent(name: "navigate", id: id, bytes: target.path.utf8.count) { scope in
+                if routed { try scope.modify(RouteState.self) { $0 = route } }
+                scope.chain(onLoad)
+            })
+        } catch {
+            report(token, event: "navigate", id: id, error)
+        }
+    }
+
     /// Sends an update to the tab: to its sink if it is connected here, else through the state
     /// manager's relay to the process that holds its socket. A tab connected nowhere gets its
     /// whole state when it connects.
@@ -273,7 +326,7 @@ public final class App: Sendable {
 
     // MARK: Events
 
-    /// Runs an event a tab sent over its socket: like ``send(_:to:)``, but only an event one of
+    /// Runs an event a tab sent over its socket: like ``send(_:to:)-(EventSpec,Token)``, but only an event one of
     /// the app's pages sends, or one of ``publicEvents``; anything else — a background task the
     /// page only reaches through a handler, a setter no input binds — is reported as no event.
     /// - Parameters:
@@ -352,9 +405,8 @@ public final class App: Sendable {
         while let event = queues.withLock({ $0[token]?.events.first }) {
             metrics.queueWait.record(from: event.enqueued)
             do {
-                try await locked(token, holder: event.name) { scope in try await event.run(scope) }
+                try await locked(token, holder: event.name, done: event.id) { scope in try await event.run(scope) }
                 metrics.eventsOK.increment()
-                if let id = event.id { post(token, StateUpdate(done: [id])) }
             } catch {
                 metrics.eventsFailed.increment()
                 report(token, event: event.name, id: event.id, error)
@@ -380,8 +432,12 @@ public final class App: Sendable {
     /// A task that inherited an open scope of the same tab — the holder itself, an `async let`
     /// or task-group child, or a `Task {}` started inside it — gets ``NestedLockError`` at once:
     /// the lock is free only when that scope ends, and it may be waiting for this very task.
-    /// `holder` names the event or task for the slow-lock warning.
-    func locked<R>(_ token: Token, kind: EventScope.Kind = .handler, holder: String, _ body: (EventScope) async throws -> R) async throws -> R {
+    /// `holder` names the event or task for the slow-lock warning; `done` is the id the page gave
+    /// the event, sent with its changes (or alone) once they are committed.
+    func locked<R>(
+        _ token: Token, kind: EventScope.Kind = .handler, holder: String, done id: Int? = nil,
+        _ body: (EventScope) async throws -> R
+    ) async throws -> R {
         if let current = EventScope.current, current.token == token, current.isOpen {
             throw NestedLockError(token: token)
         }
@@ -399,7 +455,13 @@ public final class App: Sendable {
             // A task cancelled while it waited runs no block, even when the lock was handed to it.
             try Task.checkCancellation()
             let result = try await EventScope.$current.withValue(scope) { try await body(scope) }
-            let (state, update) = try scope.finish()
+            var (state, update) = try scope.finish()
+            if let id {
+                // With the changes, so the page sees the form's answer and its focus or other
+                // commands in one message.
+                update = update ?? StateUpdate()
+                update?.done.append(id)
+            }
             // The delta leaves after the commit and before the release, so a tab sees changes
             // in commit order and never one that was not saved. A tab connected elsewhere gets
             // it from the commit itself.

@@ -60,17 +60,27 @@ public struct RouterData: Sendable, Equatable {
     public var sessionID: String?
     /// The client's address as the server saw it.
     public var clientAddress: String?
-    /// The page's path.
+    /// The page's path, such as `/post/7`.
     public var path: String
+    /// The values of the page pattern's `:name` segments: `["id": "7"]` for `/post/:id`.
+    public var params: [String: String]
+    /// The query parameters of the page's address; of a repeated one, the first.
+    public var query: [String: String]
     /// Request headers of the connection (lower-cased names).
     public var headers: [String: String]
 
-    /// Creates router data; the transport fills it when a tab connects.
-    public init(token: Token, sessionID: String? = nil, clientAddress: String? = nil, path: String = "/", headers: [String: String] = [:]) {
+    /// Creates router data; the transport fills it when a tab connects, and navigation keeps
+    /// ``path``, ``params`` and ``query`` current.
+    public init(
+        token: Token, sessionID: String? = nil, clientAddress: String? = nil, path: String = "/",
+        params: [String: String] = [:], query: [String: String] = [:], headers: [String: String] = [:]
+    ) {
         self.token = token
         self.sessionID = sessionID
         self.clientAddress = clientAddress
         self.path = path
+        self.params = params
+        self.query = query
         self.headers = headers
     }
 }

@@ -10,7 +10,8 @@
   const ALLOWED_ATTRS = new Set(("id type min max step placeholder href src alt for name title role " +
     "value checked selected rows autocomplete").split(" "));
   const ALLOWED_PROPS = new Set(["value", "checked", "disabled", "hidden"]);
-  const ALLOWED_EVENTS = new Set(["click", "change", "input", "submit", "keydown"]);
+  const ALLOWED_EVENTS = new Set(("click dblclick change input submit keydown keyup focus blur mouseenter mouseleave " +
+    "mount unmount").split(" "));
   const TOKEN_KEY = "rill-token";
   const RESUME_KEY = "rill-resume";
   const SUPERSEDED = 4001;
@@ -545,8 +546,9 @@
   function formValues(form) {
     const values = {};
     for (const el of form.elements) {
-      if (!el.name || el.tagName === "BUTTON" || el.tagName === "FIELDSET") continue;
+      // Only the form's own fields: a bound control inside it keeps its own events.
       const type = el.getAttribute("data-rill-type");
+      if (!el.name || !type) continue;
       if (type === "radio") {
         if (el.checked) values[el.name] = el.value;
         else if (!(el.name in values)) values[el.name] = null;
@@ -582,11 +584,20 @@
     return out;
   }
 
-  function listen(el, domEvent, handler, scope, owner, edit) {
-    if (!ALLOWED_EVENTS.has(domEvent)) { complain(`event '${domEvent}' is not allowed`); return; }
-    if (!handler || typeof handler.event !== "string") { complain(`the '${domEvent}' handler names no event`); return; }
-    const debounce = domEvent === "input" && isNum(handler.debounce) && handler.debounce > 0 ? handler.debounce : 0;
-    const throttle = domEvent === "input" && isNum(handler.throttle) && handler.throttle > 0 ? handler.throttle : 0;
+  // `domEvent` may name a key after a colon: `keydown:Enter` listens for Enter only.
+  function listen(el, trigger, handler, scope, owner, edit) {
+    const colon = trigger.indexOf(":");
+    const domEvent = colon < 0 ? trigger : trigger.slice(0, colon);
+    const key = colon < 0 ? null : trigger.slice(colon + 1);
+    if (!ALLOWED_EVENTS.has(domEvent) || (key !== null && !domEvent.startsWith("key"))) {
+      complain(`event '${trigger}' is not allowed`);
+      return;
+    }
+    if (!handler || typeof handler.event !== "string") { complain(`the '${trigger}' handler names no event`); return; }
+    if (domEvent === "mount" || domEvent === "unmount") return listenMount(el, domEvent, handler, scope, owner);
+    const timed = (ms) => (domEvent !== "submit" && isNum(ms) && ms > 0 ? ms : 0);
+    const debounce = timed(handler.debounce);
+    const throttle = timed(handler.throttle);
     const isForm = el.tagName === "FORM" && domEvent === "submit";
     // An input has no submit event of its own: for it, submitting is pressing Enter.
     const enterSubmits = domEvent === "submit" && el.tagName === "INPUT";
@@ -617,6 +628,7 @@
     };
     el.addEventListener(enterSubmits ? "keydown" : domEvent, (event) => {
       if (enterSubmits && (event.key !== "Enter" || event.isComposing)) return;
+      if (domEvent.startsWith("key") && (event.isComposing || (key !== null && event.key !== key))) return;
       if (domEvent === "submit") event.preventDefault();
       if (isForm) return submitForm(el, handler, scope, sendNow);
       // The text typed so far goes out before the submit that relies on it.
@@ -660,6 +672,31 @@
     if (throttle) owner.push(() => clearTimeout(timer));
   }
 
+  // Mount events wait for the socket (the first render comes before it opens); unmount events
+  // go only if it is open, as a page being left cannot wait.
+  const waitingMounts = [];
+
+  function listenMount(el, domEvent, handler, scope, owner) {
+    const message = () => eventMessage(handler, el, scope);
+    if (domEvent === "unmount") {
+      owner.push(() => {
+        const m = message();
+        if (m && connected && socket && socket.readyState === WebSocket.OPEN) socket.send(m.text);
+      });
+    } else if (connected) {
+      queueMicrotask(() => { const m = message(); if (m) send(m); });
+    } else {
+      waitingMounts.push({ el, message });
+    }
+  }
+
+  function sendWaitingMounts() {
+    for (const { el, message } of waitingMounts.splice(0)) {
+      const m = el.isConnected ? message() : null;
+      if (m) send(m);
+    }
+  }
+
   // What each control last sent, so a late throttled send does not repeat its final value.
   const sentByElement = new WeakMap();
 
@@ -679,7 +716,8 @@
     if (body) body.disabled = true;
   }
 
-  // The server finished the form's event: `error` is the error message when it failed.
+  // The server finished the form's event: `error` is the error message when it failed, or
+  // "lost" when the connection ended before the answer (the event may not have run).
   function formDone(id, error) {
     const form = pendingForms.get(id);
     if (!form) return false;
@@ -687,6 +725,7 @@
     const body = form.querySelector(":scope > fieldset");
     if (body) body.disabled = false;
     form.removeAttribute("aria-busy");
+    if (error === "lost") return true;
     if (!error) {
       if (form.hasAttribute("data-rill-reset")) form.reset();
       if (form.rillFocus && document.activeElement === document.body) form.rillFocus.focus();
@@ -753,7 +792,7 @@
 
   // A new connection answers none of the old one's events: their forms are usable again.
   function releaseForms() {
-    for (const id of [...pendingForms.keys()]) formDone(id, null);
+    for (const id of [...pendingForms.keys()]) formDone(id, "lost");
   }
 
   // ---- Toasts and the banner ----
@@ -817,8 +856,9 @@
       case "redirect": {
         const to = text("to");
         const url = to === null ? null : redirectTarget(to);
-        if (url) location.assign(url);
-        else console.error("rill: redirect refused:", to);
+        if (!url) console.error("rill: redirect refused:", to);
+        else if (new URL(url).origin === location.origin) navigateTo(new URL(url), true);
+        else location.assign(url);
         break;
       }
       case "toast": {
@@ -896,6 +936,85 @@
     } else {
       fallback();
     }
+  }
+
+  // ---- Moving between the app's pages ----
+  // A link to another page of the app swaps the page in place: the tab keeps its socket and
+  // state, the server is told the new path (which runs the page's onLoad), and history gets an
+  // entry so back and forward work. Anything else loads as usual.
+
+  let loadPending = true; // the server has not been told of this page load yet
+  let rootOwner = [];
+  let shownPath = location.pathname + location.search;
+  let navigation = null; // the fetch of the page being moved to
+
+  function appLink(event) {
+    if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return null;
+    const link = event.target instanceof Element ? event.target.closest("a[href]") : null;
+    if (!link || !document.getElementById("rill-root").contains(link)) return null;
+    if ((link.target && link.target !== "_self") || link.hasAttribute("download")) return null;
+    const url = new URL(link.href, location.href);
+    if (url.origin !== location.origin || url.pathname.startsWith("/_rill/")) return null;
+    return url;
+  }
+
+  async function navigateTo(url, push) {
+    const path = url.pathname + url.search;
+    if (path === shownPath) {
+      if (push && url.hash !== location.hash) history.pushState(null, "", url.href);
+      if (url.hash) document.getElementById(decodeURIComponent(url.hash.slice(1)))?.scrollIntoView();
+      return;
+    }
+    if (navigation) navigation.abort();
+    const controller = (navigation = new AbortController());
+    const timer = setTimeout(() => controller.abort(), 10000);
+    let next;
+    try {
+      const response = await fetch("/_rill/page?" + new URLSearchParams({ path }), { signal: controller.signal, credentials: "same-origin" });
+      if (!response.ok) throw new Error(`status ${response.status}`);
+      const answer = await response.json();
+      next = isObject(answer) ? answer.page : null;
+      if (!isObject(next) || !isObject(next.root)) throw new Error("not a page");
+    } catch (error) {
+      if (controller.signal.aborted && navigation !== controller) return; // a later navigation won
+      location.assign(url.href); // a plain route, or the server is unreachable: load it
+      return;
+    } finally {
+      clearTimeout(timer);
+      if (navigation === controller) navigation = null;
+    }
+    if (push) history.pushState(null, "", url.href);
+    showPage(next);
+    shownPath = path;
+    if (connected && socket && socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify({ type: "navigate", path }));
+    } else {
+      loadPending = true; // the next connection tells the server
+    }
+    if (url.hash) document.getElementById(decodeURIComponent(url.hash.slice(1)))?.scrollIntoView();
+    else window.scrollTo(0, 0);
+  }
+
+  function showPage(next) {
+    page = next;
+    document.title = typeof page.title === "string" ? page.title : "";
+    // States this tab has not been sent yet (it is not connected) start from the page's defaults.
+    if (isObject(page.initial)) for (const [name, values] of Object.entries(page.initial)) if (!(name in state)) state[name] = values;
+    const root = document.getElementById("rill-root");
+    dispose(rootOwner);
+    rootOwner = [];
+    root.replaceChildren();
+    mount(render(page.root, null, rootOwner), root, null);
+  }
+
+  function watchLinks() {
+    document.addEventListener("click", (event) => {
+      const url = appLink(event);
+      if (!url) return;
+      event.preventDefault();
+      navigateTo(url, true);
+    });
+    addEventListener("popstate", () => navigateTo(new URL(location.href), false));
   }
 
   // Shows `text` in the connection banner, or hides it for null.
@@ -1108,7 +1227,9 @@
         token = stored(TOKEN_KEY, message.token);
       }
       replaceState(isObject(message.state) ? message.state : {});
+      loadPending = false;
       resyncControls();
+      finished(message.done);
       releaseForms();
       runCommands(message.commands);
       clearTimeout(connectTimer);
@@ -1116,6 +1237,7 @@
       resume = true;
       attempt = 0;
       setStatus("live");
+      sendWaitingMounts();
       if (mayHaveLostAction) {
         mayHaveLostAction = false;
         showToast("Reconnected. Your last action may not have reached the server: check that it took effect.");
@@ -1136,8 +1258,9 @@
     const url = new URL(page.socket || "/_rill/socket", location.href);
     url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
     url.host = location.host;
-    const query = new URLSearchParams({ token, path: page.path || location.pathname });
+    const query = new URLSearchParams({ token, path: location.pathname + location.search });
     if (resume) query.set("resume", "1");
+    if (loadPending) query.set("load", "1");
     url.search = query.toString();
     const ws = new WebSocket(url.href);
     socket = ws;
@@ -1203,7 +1326,8 @@
     addEventListener("pagehide", () => stored(RESUME_KEY, token));
     addEventListener("pageshow", (event) => event.persisted && stored(RESUME_KEY, null));
     root.replaceChildren();
-    mount(render(page.root, null, []), root, null);
+    mount(render(page.root, null, rootOwner), root, null);
+    watchLinks();
 
     Object.defineProperty(window, "__rill", {
       value: Object.freeze({
