@@ -1,6 +1,7 @@
 // The server's settings, from command-line options and the environment.
 
 import ArgumentParser
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -51,6 +52,9 @@ public struct ServerConfiguration: Sendable {
     /// logged. The default leaves room under the process's file-descriptor limit for Redis
     /// connections and files, so a flood of idle connections cannot take the last descriptor.
     public var maxConnections: Int
+    /// A folder whose files are served under `/assets/` (`Public/logo.png` at
+    /// `/assets/logo.png`), for images and downloads of the app; `nil` (the default) serves none.
+    public var assetsDirectory: String?
 
     /// The defaults: 127.0.0.1:8000, same-origin sockets, loopback host names, 1 MiB messages,
     /// 10 s for a request head, 60 s idle, 4096 connections (fewer under a low descriptor
@@ -68,7 +72,8 @@ public struct ServerConfiguration: Sendable {
         heartbeatTimeout: Duration = .seconds(5),
         shutdownGracePeriod: Duration = .seconds(10),
         logLevel: Logger.Level = .info,
-        threads: Int? = nil
+        threads: Int? = nil,
+        assetsDirectory: String? = nil
     ) {
         self.host = host
         self.port = port
@@ -83,6 +88,7 @@ public struct ServerConfiguration: Sendable {
         self.maxConnections = maxConnections
         self.heartbeatInterval = heartbeatInterval
         self.heartbeatTimeout = heartbeatTimeout
+        self.assetsDirectory = assetsDirectory
     }
 
     /// The page object's `connection` settings for the browser runtime, in milliseconds.
@@ -160,6 +166,7 @@ extension ServerConfiguration {
 /// | `--metrics` | `RILL_METRICS=1` | off |
 /// | `--heartbeat` | `RILL_HEARTBEAT` | `3000` ms |
 /// | `--heartbeat-timeout` | `RILL_HEARTBEAT_TIMEOUT` | `5000` ms |
+/// | `--assets` | `RILL_ASSETS` | none |
 public struct ServerOptions: ParsableArguments {
     @Option(help: "Address to bind (env RILL_HOST).")
     var host: String?
@@ -199,6 +206,9 @@ public struct ServerOptions: ParsableArguments {
 
     @Option(help: "Milliseconds a page waits for a check's answer before it reconnects (env RILL_HEARTBEAT_TIMEOUT).")
     var heartbeatTimeout: Int?
+
+    @Option(help: "A folder whose files are served under /assets/ (env RILL_ASSETS).")
+    var assets: String?
 
     public init() {}
 
@@ -243,6 +253,13 @@ public struct ServerOptions: ParsableArguments {
         if let milliseconds = try StateOptions.number(heartbeatTimeout, environment, "RILL_HEARTBEAT_TIMEOUT") {
             guard milliseconds >= 100 else { throw ValidationError("heartbeat timeout must be at least 100 ms, got \(milliseconds)") }
             configuration.heartbeatTimeout = .milliseconds(milliseconds)
+        }
+        if let folder = assets ?? environment["RILL_ASSETS"] {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+                throw ValidationError("assets folder '\(folder)' does not exist or is not a folder")
+            }
+            configuration.assetsDirectory = folder
         }
         if let threads = try StateOptions.number(threads, environment, "RILL_THREADS") {
             guard threads >= 1 else { throw ValidationError("threads must be at least 1, got \(threads)") }

@@ -76,6 +76,10 @@ public struct Server: Sendable {
         let router = Router()
         // First, so that it wraps every route and the not-found answer.
         router.add(middleware: GuardMiddleware(configuration: configuration))
+        if let folder = configuration.assetsDirectory {
+            // Files answer where no route does: the not-found page is a 404 response, not an error.
+            router.add(middleware: FileMiddleware(folder, urlBasePath: "/assets", logger: logger).withServeOnNotFoundResponse())
+        }
         let securityHeaders = Assets.securityHeaders
         let connection = configuration.connectionSettings
         for page in app.pages {

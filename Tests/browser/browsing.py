@@ -20,9 +20,9 @@ BIN = Path(os.environ.get("RILL_BIN", ROOT / ".build" / "debug"))
 class Example:
     """One app binary on a free loopback port."""
 
-    def __init__(self, name):
+    def __init__(self, name, *args):
         self.process = subprocess.Popen(
-            [str(BIN / name), "--port", "0", "--log-level", "info"],
+            [str(BIN / name), "--port", "0", "--log-level", "info", *args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + 60
         self.port = None

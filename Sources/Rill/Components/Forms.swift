@@ -19,7 +19,7 @@
 /// struct AccountState {
 ///     var welcome = ""
 ///     mutating func signUp(_ form: SignUp) throws {
-///         guard form.email.contains("@") else { throw ValidationError(field: "email", "Enter an email address") }
+///         guard form.email.contains("@") else { throw FieldErrors(field: "email", "Enter an email address") }
 ///         welcome = "Welcome, \(form.email)"
 ///     }
 /// }
@@ -34,7 +34,7 @@
 ///
 /// Pressing Enter in a field submits, as in any HTML form. While the event runs the form's
 /// fields are disabled; when it succeeds the form is reset if `resetOnSuccess` is set. A
-/// ``ValidationError`` thrown by the handler shows each message under its field, marks the
+/// ``FieldErrors`` thrown by the handler shows each message under its field, marks the
 /// field `aria-invalid`, and changes nothing; editing the field clears its message.
 public struct Form: Component {
     let handler: DOMHandler

@@ -11,6 +11,9 @@ public struct Node: Sendable {
         case cond(test: ExprTree, then: Node, else: Node)
         case foreach(each: ExprTree, key: String?, item: Node)
         case chart(ChartSpec)
+        /// Nodes computed on the server and kept in the state (a ``MarkdownDocument``): the
+        /// expression's value is an array of node JSON, re-rendered when it changes.
+        case nodes(ExprTree)
         /// Several nodes side by side, as a builder block produces them; children of an element
         /// are spliced in, anywhere else they are wrapped in a layout-neutral `div`.
         case group([Node])
@@ -130,6 +133,8 @@ extension Node {
             if let y = chart.y { object["y"] = .string(y) }
             if let color = chart.color { object["color"] = .string(color) }
             return .object(object)
+        case .nodes(let value):
+            return ["kind": "nodes", "value": value.json(at: level)]
         case .group(let nodes):
             // `display: contents` keeps the wrapper out of layout, so the nodes lay out as
             // children of the wrapper's parent, as they would have if spliced in.
@@ -171,6 +176,8 @@ extension Node {
             item.collect(states: &states, events: &events)
         case .chart(let chart):
             chart.data.collectStates(into: &states)
+        case .nodes(let value):
+            value.collectStates(into: &states)
         case .group(let nodes):
             for node in nodes { node.collect(states: &states, events: &events) }
         }
@@ -208,7 +215,7 @@ extension Node {
             return Node(.group(nodes.map { $0.modifyingElements(change) }))
         case .cond(let test, let then, let otherwise):
             return Node(.cond(test: test, then: then.modifyingElements(change), else: otherwise.modifyingElements(change)))
-        case .text, .foreach, .chart:
+        case .text, .foreach, .chart, .nodes:
             var wrapper = Element(tag: "div", children: [self])
             change(&wrapper)
             return Node(.element(wrapper))
@@ -230,7 +237,7 @@ extension Node {
                 else: otherwise.modifyingDescendants(tagged: tags, change)))
         case .foreach(let each, let key, let item):
             return Node(.foreach(each: each, key: key, item: item.modifyingDescendants(tagged: tags, change)))
-        case .text, .chart:
+        case .text, .chart, .nodes:
             return self
         }
     }

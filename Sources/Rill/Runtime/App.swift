@@ -313,13 +313,13 @@ public final class App: Sendable {
     func report(_ token: Token, event: String?, id: Int? = nil, _ error: any Error) {
         let event = event?.clipped()
         let message = "\(error)".clipped(1000)
-        let fields = (error as? ValidationError)?.fields.mapValues { $0.clipped(1000) } ?? [:]
+        let fields = (error as? FieldErrors)?.fields.mapValues { $0.clipped(1000) } ?? [:]
         let (log, dropped) = logBudget.take(token)
         if log {
             var metadata: Logger.Metadata = ["token": "\(token)", "event": "\(event ?? "-")", "error": "\(message)"]
             if dropped > 0 { metadata["unlogged"] = "\(dropped)" }
             // A form refused for its content is the app working, not failing.
-            logger.log(level: error is ValidationError ? .debug : .error, "event failed", metadata: metadata)
+            logger.log(level: error is FieldErrors ? .debug : .error, "event failed", metadata: metadata)
         }
         post(token, StateUpdate(error: EventError(event: event, message: message, id: id, fields: fields)))
     }

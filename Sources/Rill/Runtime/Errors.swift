@@ -159,7 +159,7 @@ public struct EventError: Sendable, Equatable, Codable {
     public var message: String
     /// The id the page gave the event, so it can tell which of its events failed.
     public var id: Int?
-    /// Messages by form field name, when the handler threw a ``ValidationError``.
+    /// Messages by form field name, when the handler threw a ``FieldErrors``.
     public var fields: [String: String]
 
     /// Creates an error report.
@@ -180,11 +180,11 @@ public struct EventError: Sendable, Equatable, Codable {
 ///     var problems: [String: String] = [:]
 ///     if !form.email.contains("@") { problems["email"] = "Enter an email address" }
 ///     if form.password.count < 8 { problems["password"] = "Use at least 8 characters" }
-///     if !problems.isEmpty { throw ValidationError(problems) }
+///     if !problems.isEmpty { throw FieldErrors(problems) }
 ///     …
 /// }
 /// ```
-public struct ValidationError: Error, CustomStringConvertible, Sendable, Equatable {
+public struct FieldErrors: Error, CustomStringConvertible, Sendable, Equatable {
     /// Messages by field name.
     public let fields: [String: String]
 

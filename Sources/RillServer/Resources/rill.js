@@ -4,14 +4,14 @@
 
   const ALLOWED_TAGS = new Set(("div span h1 h2 h3 h4 h5 h6 p button input label progress ul ol li " +
     "section header footer main nav a img strong em code pre small hr br " +
-    "form fieldset legend textarea select option").split(" "));
+    "form fieldset legend textarea select option blockquote del table thead tbody tr th td dialog").split(" "));
   // `value`, `checked` and `selected` as attributes are a form field's initial state, which a
   // reset goes back to; the live state of a bound control is the property of the same name.
   const ALLOWED_ATTRS = new Set(("id type min max step placeholder href src alt for name title role " +
-    "value checked selected rows autocomplete").split(" "));
-  const ALLOWED_PROPS = new Set(["value", "checked", "disabled", "hidden"]);
+    "value checked selected rows autocomplete scope").split(" "));
+  const ALLOWED_PROPS = new Set(["value", "checked", "disabled", "hidden", "open"]);
   const ALLOWED_EVENTS = new Set(("click dblclick change input submit keydown keyup focus blur mouseenter mouseleave " +
-    "mount unmount").split(" "));
+    "mount unmount close").split(" "));
   const TOKEN_KEY = "rill-token";
   const RESUME_KEY = "rill-resume";
   const SUPERSEDED = 4001;
@@ -242,6 +242,7 @@
       case "cond": return renderCond(node, scope, owner);
       case "foreach": return renderForeach(node, scope, owner);
       case "chart": return renderChart(node, scope, owner);
+      case "nodes": return renderNodes(node, scope, owner);
       default: return invalid(`unknown node kind '${node && node.kind}'`);
     }
   }
@@ -280,7 +281,12 @@
   }
 
   function setProp(el, name, v) {
-    if (name !== "value") {
+    if (name === "open" && el.tagName === "DIALOG") {
+      // Modal, so the page behind is inert; `rillOpen` tells the close event who closed it.
+      el.rillOpen = truthy(v);
+      if (el.rillOpen && !el.open) el.showModal();
+      else if (!el.rillOpen && el.open) el.close();
+    } else if (name !== "value") {
       const on = truthy(v);
       if (el[name] !== on) el[name] = on;
     } else if (el.tagName === "PROGRESS" && !isNum(v)) {
@@ -378,6 +384,34 @@
       observer.observe(el, { childList: true, subtree: true });
       owner.push(() => observer.disconnect());
     }
+  }
+
+  // Nodes the server computed into the state (parsed Markdown): rendered like the page's own,
+  // but never with event handlers, as a state's value is no place for them.
+  function renderNodes(node, scope, owner) {
+    const range = anchors("rill-nodes");
+    let inner = [];
+    bind(owner, () => evaluate(node.value, scope), (nodes) => {
+      dispose(inner);
+      const parent = range.last.parentNode;
+      while (range.first.nextSibling !== range.last) range.first.nextSibling.remove();
+      for (const child of Array.isArray(nodes) ? nodes : []) {
+        if (isObject(child)) mount(render(inert(child), scope, inner), parent, range.last);
+      }
+    });
+    owner.push(() => dispose(inner));
+    return range;
+  }
+
+  function inert(node) {
+    if (!isObject(node)) return node;
+    const copy = { ...node };
+    delete copy.on;
+    for (const key of ["children", "then", "else", "item"]) {
+      if (Array.isArray(copy[key])) copy[key] = copy[key].map(inert);
+      else if (isObject(copy[key])) copy[key] = inert(copy[key]);
+    }
+    return copy;
   }
 
   function renderCond(node, scope, owner) {
@@ -631,6 +665,7 @@
       if (domEvent.startsWith("key") && (event.isComposing || (key !== null && event.key !== key))) return;
       if (domEvent === "submit") event.preventDefault();
       if (isForm) return submitForm(el, handler, scope, sendNow);
+      if (domEvent === "close" && el.rillOpen === false) return; // closed by the state, not the person
       // The text typed so far goes out before the submit that relies on it.
       if (enterSubmits && edit) for (const f of edit.flushes) f();
       const message = valueMessage();

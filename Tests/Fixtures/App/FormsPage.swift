@@ -27,7 +27,7 @@ struct FormsState {
         if !form.terms { problems["terms"] = "Accept the terms" }
         if form.plan == nil { problems["plan"] = "Pick a plan" }
         if form.password.count < 4 { problems["password"] = "Use at least 4 characters" }
-        if !problems.isEmpty { throw ValidationError(problems) }
+        if !problems.isEmpty { throw FieldErrors(problems) }
         // Holds the tab's lock a moment, so a test can see the form wait for its answer.
         if form.name == "slow" { try await Task.sleep(for: .seconds(1.5)) }
         submissions += 1

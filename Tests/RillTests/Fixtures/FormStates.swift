@@ -19,7 +19,7 @@ struct SurveyState {
         var problems: [String: String] = [:]
         if !survey.email.contains("@") { problems["email"] = "Enter an email address" }
         if !survey.agree { problems["agree"] = "Agree to go on" }
-        if !problems.isEmpty { throw ValidationError(problems) }
+        if !problems.isEmpty { throw FieldErrors(problems) }
         answers.append(survey)
     }
 }
