@@ -279,6 +279,25 @@ private struct Pair: Component {
         #expect(json == expected)
     }
 
+    @Test func clientActionsAreStepsBeforeAnOptionalEvent() {
+        let json = root {
+            Button("Open", onClick: ClientAction.show("panel").then(.addClass("open", to: "panel")).then(SurveyState.event.setColor("blue")))
+            Text("Tip").on(.keyDown("Escape"), .hide("panel"))
+        }
+        let expected = parse(#"""
+            {"kind": "element", "tag": "div", "style": {"display": "contents"}, "children": [
+              {"kind": "element", "tag": "button", "class": "rill-button", "attrs": {"type": "button"},
+               "on": {"click": {"event": "survey_state.set_color", "payload": {"value": "blue"},
+                                "client": [{"op": "show", "id": "panel"}, {"op": "add_class", "id": "panel", "class": "open"}]}},
+               "children": [{"kind": "text", "value": "Open"}]},
+              {"kind": "element", "tag": "span", "class": "rill-text",
+               "on": {"keydown:Escape": {"payload": {}, "client": [{"op": "hide", "id": "panel"}]}},
+               "children": [{"kind": "text", "value": "Tip"}]}
+            ]}
+            """#)
+        #expect(json == expected)
+    }
+
     @Test func buttonsSendFixedPayloadsAndTakeAnyLabel() {
         let json = root {
             Button("Remove 3", onClick: TodoState.event.remove(3))

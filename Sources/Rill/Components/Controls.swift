@@ -9,24 +9,24 @@
 /// ```
 public struct Button: Component {
     let label: [Node]
-    let action: EventCall
+    let handler: DOMHandler
 
     /// A button labelled with `parts`.
     public init(_ parts: any TextPart..., onClick action: some EventAction) {
         self.label = textNodes(parts)
-        self.action = action.eventCall
+        self.handler = action.eventCall.handler()
     }
 
     /// A button whose label is any components.
     public init(onClick action: some EventAction, @ComponentBuilder label: () -> some Component) {
         self.label = [label().compiled()]
-        self.action = action.eventCall
+        self.handler = action.eventCall.handler()
     }
 
     /// A `button` whose `click` sends the event.
     public var body: Node {
         // `type="button"`: inside a ``Form`` a plain button must not submit it.
-        Node.element("button", class: "rill-button", attrs: ["type": .literal("button")], on: ["click": action.handler()], children: label)
+        Node.element("button", class: "rill-button", attrs: ["type": .literal("button")], on: ["click": handler], children: label)
     }
 }
 

@@ -101,6 +101,16 @@ extension Component {
         setDisabled(.literal(.bool(condition)))
     }
 
+    /// Hides the element while `condition` holds (its `hidden` property).
+    public func hidden(_ condition: some ExprConvertible<Bool>) -> Node {
+        compiled().modifyingElements { $0.props["hidden"] = condition.expr.tree }
+    }
+
+    /// Hides the element, or, with `false`, shows it; a ``ClientAction`` may show it later.
+    public func hidden(_ condition: Bool = true) -> Node {
+        compiled().modifyingElements { $0.props["hidden"] = .literal(.bool(condition)) }
+    }
+
     private func setStyle(_ property: String, _ value: ExprTree) -> Node {
         compiled().modifyingElements { $0.style[property] = value }
     }

@@ -69,9 +69,10 @@ struct Element: Sendable {
     var children: [Node] = []
 }
 
-/// What a DOM event of an element sends to the server.
+/// What a DOM event of an element does: client actions run in the page, then the event, if
+/// any, is sent to the server.
 struct DOMHandler: Sendable {
-    var event: String
+    var event: String?
     var stateType: (any LiveState.Type)?
     var payload: [String: ExprTree]
     /// The payload field that receives the element's value, with the type it is converted to.
@@ -79,12 +80,13 @@ struct DOMHandler: Sendable {
     var debounceMilliseconds: Int?
     /// For a control being dragged: send at most once per this many milliseconds.
     var throttleMilliseconds: Int?
+    /// Steps of a ``ClientAction``, run in the page before the event is sent.
+    var client: [JSON] = []
 
     func json(at level: Int) -> JSON {
-        var object: [String: JSON] = [
-            "event": .string(event),
-            "payload": .object(payload.mapValues { $0.json(at: level) }),
-        ]
+        var object: [String: JSON] = ["payload": .object(payload.mapValues { $0.json(at: level) })]
+        if let event { object["event"] = .string(event) }
+        if !client.isEmpty { object["client"] = .array(client) }
         if let field {
             object["field"] = .string(field.name)
             object["valueType"] = .string(field.valueType)
@@ -161,7 +163,7 @@ extension Node {
             for tree in element.props.values { tree.collectStates(into: &states) }
             for handler in element.on.values {
                 if let state = handler.stateType { states[state.fullName] = state }
-                events.insert(handler.event)
+                if let event = handler.event { events.insert(event) }
                 for tree in handler.payload.values { tree.collectStates(into: &states) }
             }
             for child in element.children { child.collect(states: &states, events: &events) }

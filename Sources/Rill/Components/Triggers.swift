@@ -58,7 +58,7 @@ extension Component {
         attach(trigger, event.handler(valueType: "string", debounce: debounce), throttle: throttle)
     }
 
-    private func attach(_ trigger: Trigger, _ handler: DOMHandler, throttle: Duration?) -> Node {
+    func attach(_ trigger: Trigger, _ handler: DOMHandler, throttle: Duration?) -> Node {
         var handler = handler
         handler.throttleMilliseconds = throttle.map { Int(($0 / .milliseconds(1)).rounded()) }
         // On a labelled control the trigger belongs to the control, as its id does.

@@ -627,7 +627,10 @@
       complain(`event '${trigger}' is not allowed`);
       return;
     }
-    if (!handler || typeof handler.event !== "string") { complain(`the '${trigger}' handler names no event`); return; }
+    if (!isObject(handler) || (typeof handler.event !== "string" && !Array.isArray(handler.client))) {
+      complain(`the '${trigger}' handler names no event and no client action`);
+      return;
+    }
     if (domEvent === "mount" || domEvent === "unmount") return listenMount(el, domEvent, handler, scope, owner);
     const timed = (ms) => (domEvent !== "submit" && isNum(ms) && ms > 0 ? ms : 0);
     const debounce = timed(handler.debounce);
@@ -666,6 +669,8 @@
       if (domEvent === "submit") event.preventDefault();
       if (isForm) return submitForm(el, handler, scope, sendNow);
       if (domEvent === "close" && el.rillOpen === false) return; // closed by the state, not the person
+      if (Array.isArray(handler.client)) runClient(handler.client);
+      if (typeof handler.event !== "string") return;
       // The text typed so far goes out before the submit that relies on it.
       if (enterSubmits && edit) for (const f of edit.flushes) f();
       const message = valueMessage();
@@ -712,6 +717,11 @@
   const waitingMounts = [];
 
   function listenMount(el, domEvent, handler, scope, owner) {
+    if (Array.isArray(handler.client)) {
+      if (domEvent === "unmount") owner.push(() => runClient(handler.client));
+      else queueMicrotask(() => runClient(handler.client));
+    }
+    if (typeof handler.event !== "string") return;
     const message = () => eventMessage(handler, el, scope);
     if (domEvent === "unmount") {
       owner.push(() => {
@@ -729,6 +739,40 @@
     for (const { el, message } of waitingMounts.splice(0)) {
       const m = el.isConnected ? message() : null;
       if (m) send(m);
+    }
+  }
+
+  // ---- Client actions ----
+  // Steps a trigger runs in the page itself. Each names an element by id; a missing one is
+  // skipped. An attribute is set only if a page may carry it, through the same checks.
+
+  function runClient(steps) {
+    for (const step of steps) {
+      if (!isObject(step) || typeof step.id !== "string") continue;
+      const el = document.getElementById(step.id);
+      if (!el) continue;
+      const name = typeof step.name === "string" ? step.name : "";
+      try {
+        switch (step.op) {
+          case "show": el.hidden = false; break;
+          case "hide": el.hidden = true; break;
+          case "toggle": el.hidden = !el.hidden; break;
+          case "add_class": el.classList.add(step.class); break;
+          case "remove_class": el.classList.remove(step.class); break;
+          case "toggle_class": el.classList.toggle(step.class); break;
+          case "set_attr":
+            if (allowedAttr(name)) setAttr(el, name, typeof step.value === "string" ? step.value : null);
+            else complain(`attribute '${name}' is not allowed`);
+            break;
+          case "remove_attr": if (allowedAttr(name)) el.removeAttribute(name); break;
+          case "focus": el.focus(); break;
+          case "open_dialog": if (el.tagName === "DIALOG" && !el.open) el.showModal(); break;
+          case "close_dialog": if (el.tagName === "DIALOG" && el.open) el.close(); break;
+          default: complain(`client action '${step.op}' is not known`);
+        }
+      } catch (error) {
+        console.error("rill: client action failed:", step.op, error);
+      }
     }
   }
 
