@@ -11,6 +11,8 @@ enum Incoming {
     case ping(id: JSON)
     /// The page moved to another path of the app without reloading (a link, back or forward).
     case navigate(path: String)
+    /// The values the page had kept for the app's ``BrowserStorage`` vars, by var path.
+    case storage([String: JSON])
 
     /// Parses one text message; the error says what was wrong, for the tab to read.
     init(_ text: some Collection<UInt8>) throws(ProtocolError) {
@@ -24,7 +26,7 @@ enum Incoming {
             throw ProtocolError("message must be a JSON object, got \(json.kindName)")
         }
         guard case .string(let type)? = object["type"] else {
-            throw ProtocolError("message has no string 'type'; a tab sends \"event\", \"navigate\" and \"ping\"")
+            throw ProtocolError("message has no string 'type'; a tab sends \"event\", \"navigate\", \"storage\" and \"ping\"")
         }
         if type == "ping" {
             switch object["id"] {
@@ -35,6 +37,13 @@ enum Incoming {
             }
             return
         }
+        if type == "storage" {
+            guard case .object(let values)? = object["values"], values.count <= 256 else {
+                throw ProtocolError("storage message needs a 'values' object of at most 256 vars")
+            }
+            self = .storage(values)
+            return
+        }
         if type == "navigate" {
             guard case .string(let path)? = object["path"], path.hasPrefix("/"), path.utf8.count <= 4096 else {
                 throw ProtocolError("navigate message needs a 'path' starting with '/', at most 4096 bytes")
@@ -43,7 +52,7 @@ enum Incoming {
             return
         }
         guard type == "event" else {
-            throw ProtocolError("unknown message type '\(type.clipped())'; a tab sends \"event\", \"navigate\" and \"ping\"")
+            throw ProtocolError("unknown message type '\(type.clipped())'; a tab sends \"event\", \"navigate\", \"storage\" and \"ping\"")
         }
         guard case .string(let name)? = object["name"], !name.isEmpty else {
             throw ProtocolError("event message has no string 'name', e.g. \"my_task_state.toggle_running\"")

@@ -83,7 +83,7 @@ public struct Server: Sendable {
         let securityHeaders = Assets.securityHeaders
         let connection = configuration.connectionSettings
         for page in app.pages {
-            let html = ByteBuffer(string: page.html(connection: connection))
+            let html = ByteBuffer(string: page.html(connection: connection, storage: app.browserStorageJSON))
             router.get(RouterPath(page.path)) { _, _ in Self.htmlResponse(html, status: .ok, headers: securityHeaders) }
         }
         // What the runtime fetches to move to another page without reloading: the page object
@@ -126,7 +126,7 @@ public struct Server: Sendable {
             }
         }
         // Any other path: the app's not-found page, with its status.
-        let notFound = ByteBuffer(string: app.notFound.html(connection: connection))
+        let notFound = ByteBuffer(string: app.notFound.html(connection: connection, storage: app.browserStorageJSON))
         router.get("**") { _, _ in Self.htmlResponse(notFound, status: .notFound, headers: securityHeaders) }
         router.get("/ping") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))

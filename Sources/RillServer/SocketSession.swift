@@ -54,6 +54,8 @@ struct SocketSession: Sendable {
                 sink.pong(id)
             case .navigate(let path):
                 app.navigate(sink.token, to: path)
+            case .storage(let values):
+                app.restore(values, from: sink.token)
             }
         } catch {
             let (log, dropped) = app.logBudget.take(sink.token)

@@ -62,3 +62,60 @@ import Testing
         #expect(error.message.contains("no event 'route_state.set_path' that a page may send"))
     }
 }
+
+@Suite struct ConnectionHookTests {
+    let app = makeApp(states: [PresenceState.self])
+
+    @Test func connectingAndDisconnectingRunTheStatesHooks() async throws {
+        let token = Token.random()
+        let tab = try await TestTab.connected(to: app, token: token)
+        await tab.settle()
+        #expect(try await tab.state(PresenceState.self).log == ["connect"])
+        // A second socket taking the tab over continues the connection: no hooks.
+        let second = try await TestTab.connected(to: app, token: token)
+        await second.settle()
+        tab.disconnect()
+        await second.settle()
+        #expect(try await second.state(PresenceState.self).log == ["connect"])
+        second.disconnect()
+        await second.settle()
+        #expect(try await second.state(PresenceState.self).log == ["connect", "disconnect"])
+    }
+}
+
+@LiveState
+struct KeptState {
+    var theme = "light"
+    var count = 0
+    static let browserStorage = [BrowserStorage.local(Self.$theme, key: "theme"), BrowserStorage.cookie(Self.$count, name: "count")]
+}
+
+@Suite struct BrowserStorageTests {
+    let app = makeApp(states: [KeptState.self])
+
+    @Test func storedValuesAreSetTogetherOrNotAtAll() async throws {
+        let tab = try await TestTab.connected(to: app)
+        app.restore(["kept_state.theme": "dark", "kept_state.count": 3], from: tab.token)
+        #expect(try await tab.receiveDelta() == ["kept_state": ["theme": "dark", "count": 3]])
+        app.restore(["kept_state.theme": "blue", "kept_state.count": "three"], from: tab.token)
+        let error = try await tab.receiveError()
+        #expect(error.message.contains("'kept_state.count' does not fit the var"))
+        #expect(try await tab.state(KeptState.self).theme == "dark")
+    }
+
+    @Test func unknownAndOversizedValuesAreRefused() async throws {
+        let tab = try await TestTab.connected(to: app)
+        app.restore(["kept_state.secret": "x"], from: tab.token)
+        #expect(try await tab.receiveError().message.contains("'kept_state.secret' is not a var kept in the browser"))
+        app.restore(["kept_state.theme": .string(String(repeating: "x", count: 70_000))], from: tab.token)
+        #expect(try await tab.receiveError().message.contains("the most is 65536"))
+        #expect(tab.takePending().isEmpty)
+    }
+
+    @Test func thePageListsWhereEachVarIsKept() {
+        #expect(app.browserStorageJSON == [
+            ["var": "kept_state.theme", "place": "local", "key": "theme", "max": 65536],
+            ["var": "kept_state.count", "place": "cookie", "key": "count", "max": 3072, "maxAge": 31_536_000],
+        ])
+    }
+}

@@ -97,11 +97,13 @@ public struct Page: Sendable {
     ///   - connection: How the runtime watches its socket (`heartbeat`, `timeout`,
     ///     `connectTimeout`, `maxBackoff`, in milliseconds), put in the page object; the
     ///     runtime's defaults when empty.
-    public func html(nonce: String? = nil, connection: [String: JSON] = [:]) -> String {
+    ///   - storage: The app's vars kept in the browser (``App/browserStorageJSON``).
+    public func html(nonce: String? = nil, connection: [String: JSON] = [:], storage: JSON = []) -> String {
         let nonceAttribute = nonce.map { " nonce=\"\(Self.escapeHTML($0))\"" } ?? ""
         var serializedJSON = serializedJSON
-        if !connection.isEmpty, case .object(var object) = json {
-            object["connection"] = .object(connection)
+        if !connection.isEmpty || storage != [], case .object(var object) = json {
+            if !connection.isEmpty { object["connection"] = .object(connection) }
+            if storage != [] { object["storage"] = storage }
             serializedJSON = JSON.object(object).serialized()
         }
         return """

@@ -174,7 +174,11 @@ public final class App: Sendable {
         }
         if connected {
             sink.send(StateUpdate(delta: delta, isHydration: true))
-            if replaced == nil { metrics.tabsConnected.increment() }
+            if replaced == nil {
+                metrics.tabsConnected.increment()
+                // A takeover is the same connection continuing: only a new one is announced.
+                for event in registry.connectEvents { send(event, to: token) }
+            }
             await manager.connected(token)
             do {
                 try await manager.relay?.attach(token)
@@ -213,6 +217,7 @@ public final class App: Sendable {
         if removed {
             metrics.tabsConnected.decrement()
             tasks.cancel(token: token, onlyOnDisconnect: true)
+            for event in registry.disconnectEvents { send(event, to: token) }
             Task {
                 // A socket that reconnected meanwhile keeps the subscription and the state.
                 guard !self.isConnected(token) else { return }
@@ -243,6 +248,42 @@ public final class App: Sendable {
     /// What is known of a tab's connection; just the token when it is not connected.
     public func router(_ token: Token) -> RouterData {
         connections.withLock { $0[token]?.router } ?? RouterData(token: token)
+    }
+
+    // MARK: Browser storage
+
+    /// What the page object lists of the vars kept in the browser (``BrowserStorage``).
+    public var browserStorageJSON: JSON { .array(registry.browserStorage.map(\.json)) }
+
+    /// Sets the values a tab's page had stored for its ``BrowserStorage`` vars (by var path), in
+    /// the tab's event queue. A value for no stored var, too large, or not of the var's type is
+    /// refused with a ``BrowserStorageError`` and sets nothing.
+    public func restore(_ values: [String: JSON], from token: Token) {
+        let declared = Dictionary(registry.browserStorage.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        for (path, value) in values {
+            guard let storage = declared[path] else {
+                return report(token, event: "storage", BrowserStorageError(problem: "'\(path.clipped())' is not a var kept in the browser"))
+            }
+            let bytes = value.serialized().utf8.count
+            guard bytes <= storage.maxBytes else {
+                return report(token, event: "storage", BrowserStorageError(problem: "'\(path)' is \(bytes) bytes; the most is \(storage.maxBytes)"))
+            }
+        }
+        do {
+            try enqueue(token, QueuedEvent(name: "storage", id: nil, bytes: 0) { scope in
+                try await scope.withCheckedOutTab { tab in
+                    for (path, value) in values.sorted(by: { $0.key < $1.key }) {
+                        do {
+                            try tab.set(path, to: value)
+                        } catch {
+                            throw BrowserStorageError(problem: "'\(path)' does not fit the var: \(error)")
+                        }
+                    }
+                }
+            })
+        } catch {
+            report(token, event: "storage", error)
+        }
     }
 
     // MARK: Navigation

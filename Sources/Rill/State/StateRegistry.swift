@@ -5,6 +5,12 @@ public struct StateRegistry: Sendable {
     /// The state types by full name, parents included.
     public let types: [String: any LiveState.Type]
     let handlers: [String: AnyHandler]
+    /// Every state's ``LiveState/onConnect`` events, states in name order.
+    let connectEvents: [EventSpec]
+    /// Every state's ``LiveState/onDisconnect`` events, states in name order.
+    let disconnectEvents: [EventSpec]
+    /// Every state's vars kept in the browser.
+    public let browserStorage: [BrowserStorage]
 
     /// Registers `states` and the parents of each.
     public init(_ states: [any LiveState.Type]) {
@@ -22,6 +28,10 @@ public struct StateRegistry: Sendable {
         for state in states { add(state) }
         self.types = types
         self.handlers = handlers
+        let ordered = types.sorted { $0.key < $1.key }.map(\.value)
+        self.connectEvents = ordered.flatMap { $0.onConnect }
+        self.disconnectEvents = ordered.flatMap { $0.onDisconnect }
+        self.browserStorage = ordered.flatMap { $0.browserStorage }
     }
 
     /// The full names of the direct substates of `fullName` (`nil` for the top level), sorted.

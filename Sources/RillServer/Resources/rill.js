@@ -1174,6 +1174,71 @@
       }
     }
     changed(paths);
+    if (storageSent) for (const binding of storage) if (paths.has(binding.var)) persist(binding);
+  }
+
+  // ---- Vars kept in the browser ----
+  // On the first connection of a page load the page sends what it has stored; after that,
+  // every change of such a var is stored again. Until the server has the stored values, the
+  // state's defaults are not written over them.
+
+  let storage = [];
+  let storageSent = false;
+
+  function valueAt(path) {
+    const dot = path.lastIndexOf(".");
+    const owner = state[path.slice(0, dot)];
+    return isObject(owner) ? owner[path.slice(dot + 1)] : undefined;
+  }
+
+  function storedValue(binding) {
+    let text = null;
+    try {
+      if (binding.place === "local") {
+        text = localStorage.getItem(binding.key);
+      } else {
+        const prefix = binding.key + "=";
+        const cookie = document.cookie.split("; ").find((c) => c.startsWith(prefix));
+        text = cookie ? decodeURIComponent(cookie.slice(prefix.length)) : null;
+      }
+      return text === null ? undefined : JSON.parse(text);
+    } catch {
+      return undefined; // unreadable: the state's value stands, and is stored at its next change
+    }
+  }
+
+  function persist(binding) {
+    const value = valueAt(binding.var);
+    if (value === undefined) return;
+    const text = JSON.stringify(value);
+    if (text.length > binding.max) {
+      console.warn(`rill: ${binding.var} is too large to keep in the browser (${text.length} > ${binding.max} bytes)`);
+      return;
+    }
+    try {
+      if (binding.place === "local") {
+        localStorage.setItem(binding.key, text);
+      } else {
+        const secure = location.protocol === "https:" ? "; Secure" : "";
+        document.cookie = `${binding.key}=${encodeURIComponent(text)}; Max-Age=${binding.maxAge || 31536000}; Path=/; SameSite=Lax${secure}`;
+      }
+    } catch (error) {
+      console.warn("rill: could not keep a var in the browser:", binding.var, error);
+    }
+  }
+
+  function syncStorage() {
+    if (storageSent) {
+      for (const binding of storage) persist(binding);
+      return;
+    }
+    storageSent = true;
+    const values = {};
+    for (const binding of storage) {
+      const value = storedValue(binding);
+      if (value !== undefined) values[binding.var] = value;
+    }
+    if (Object.keys(values).length) socket.send(JSON.stringify({ type: "storage", values }));
   }
 
   let page;
@@ -1316,6 +1381,7 @@
       resume = true;
       attempt = 0;
       setStatus("live");
+      syncStorage();
       sendWaitingMounts();
       if (mayHaveLostAction) {
         mayHaveLostAction = false;
@@ -1395,6 +1461,7 @@
       return;
     }
     state = isObject(page.initial) ? page.initial : {};
+    storage = Array.isArray(page.storage) ? page.storage.filter((b) => isObject(b) && typeof b.var === "string" && typeof b.key === "string") : [];
     if (isObject(page.connection)) {
       for (const key of Object.keys(connection)) {
         if (isNum(page.connection[key]) && page.connection[key] > 0) connection[key] = page.connection[key];

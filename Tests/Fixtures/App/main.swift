@@ -3,4 +3,4 @@
 import Rill
 import RillServer
 
-try await App.serve(pages: [commandsPage, elsewherePage, formsPage, inputsPage, routesPage, postPage, newPostPage, guardedPage, triggersPage, everythingPage, clientPage])
+try await App.serve(pages: [commandsPage, elsewherePage, formsPage, inputsPage, routesPage, postPage, newPostPage, guardedPage, triggersPage, everythingPage, clientPage, prefsPage])

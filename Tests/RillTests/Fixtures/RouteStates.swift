@@ -20,3 +20,15 @@ let shopPages = [
 ]
 
 let shopNotFound = Page("/404", title: "Lost", onLoad: [ShopState.event.missing]) { Text("Lost") }
+
+/// Counts its tab's connections through the connect and disconnect hooks.
+@LiveState
+struct PresenceState {
+    static let onConnect = [Self.event.arrive]
+    static let onDisconnect = [Self.event.leave]
+
+    var log: [String] = []
+
+    mutating func arrive() { log.append("connect") }
+    mutating func leave() { log.append("disconnect") }
+}
