@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "RillRedis", targets: ["RillRedis"]),
         .executable(name: "BackgroundTask", targets: ["BackgroundTask"]),
         .executable(name: "LowLevel", targets: ["LowLevel"]),
+        .executable(name: "Todo", targets: ["Todo"]),
         .executable(name: "BenchServer", targets: ["BenchServer"]),
         .executable(name: "EchoServer", targets: ["EchoServer"]),
         .executable(name: "rill-bench", targets: ["RillBench"]),
@@ -118,6 +119,8 @@ let package = Package(
         ),
         .executableTarget(name: "BackgroundTask", dependencies: ["RillServer", "RillRedis", "SeedExamples"], path: "Examples/BackgroundTask"),
         .executableTarget(name: "LowLevel", dependencies: ["RillServer", "SeedExamples"], path: "Examples/LowLevel"),
+        .target(name: "TodoApp", dependencies: ["Rill"], path: "Examples/Todo/App"),
+        .executableTarget(name: "Todo", dependencies: ["RillServer", "TodoApp"], path: "Examples/Todo/Main"),
         .executableTarget(name: "BenchServer", dependencies: ["RillServer", "RillRedis"], path: "Benchmarks/BenchServer"),
         .executableTarget(
             name: "EchoServer",
@@ -142,7 +145,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RillTests",
-            dependencies: ["Rill", "RillTesting", "RillRedis", "SeedExamples", .product(name: "InMemoryLogging", package: "swift-log")]
+            dependencies: ["Rill", "RillTesting", "RillRedis", "SeedExamples", "TodoApp", .product(name: "InMemoryLogging", package: "swift-log")]
         ),
         .testTarget(name: "RillJSONTests", dependencies: ["RillJSON"]),
         .testTarget(
