@@ -24,6 +24,7 @@ extension App {
     /// ```
     /// - Parameters:
     ///   - pages: The pages; their states are registered.
+    ///   - notFound: The page shown at paths no page matches (with status 404).
     ///   - states: More state types, e.g. ones only reached with `app.modifyState(token)`.
     ///   - routes: Plain HTTP routes served beside the pages.
     ///   - publicEvents: Events a tab may send although no page's component does (see `App.publicEvents`).
@@ -32,6 +33,7 @@ extension App {
     ///   - arguments: The command line, without the program name.
     public static func serve<Store: StateStore>(
         pages: [Page],
+        notFound: Page = .notFound,
         states: [any LiveState.Type] = [],
         routes: [HTTPRoute] = [],
         publicEvents: Set<String> = [],
@@ -67,7 +69,7 @@ extension App {
                 RunOptions<Store>.exit(withError: error)
             }
             let app = App(
-                pages: pages, states: states, manager: manager, maxTasksPerTab: maxTasksPerTab,
+                pages: pages, notFound: notFound, states: states, manager: manager, maxTasksPerTab: maxTasksPerTab,
                 publicEvents: publicEvents, slowLockWarning: slowLockWarning)
             try await Server(app: app, routes: routes, configuration: configuration, eventLoopGroup: loops).run()
         }

@@ -45,10 +45,19 @@ enum Assets {
     /// no framing.
     static let contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
 
-    static let securityHeaders: HTTPFields = [
-        HTTPField.Name("Content-Security-Policy")!: contentSecurityPolicy,
-        HTTPField.Name("X-Content-Type-Options")!: "nosniff",
-        HTTPField.Name("Referrer-Policy")!: "no-referrer",
-        HTTPField.Name("X-Frame-Options")!: "DENY",
-    ]
+    static let securityHeaders = securityHeaders(imageSources: [])
+
+    /// The headers every response carries; `imageSources` are added to `img-src`
+    /// (``ServerConfiguration/imageSources``).
+    static func securityHeaders(imageSources: [String]) -> HTTPFields {
+        let policy = imageSources.isEmpty
+            ? contentSecurityPolicy
+            : contentSecurityPolicy.replacingOccurrences(of: "img-src 'self' data:", with: "img-src 'self' data: " + imageSources.joined(separator: " "))
+        return [
+            HTTPField.Name("Content-Security-Policy")!: policy,
+            HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+            HTTPField.Name("Referrer-Policy")!: "no-referrer",
+            HTTPField.Name("X-Frame-Options")!: "DENY",
+        ]
+    }
 }

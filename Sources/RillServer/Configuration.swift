@@ -55,6 +55,24 @@ public struct ServerConfiguration: Sendable {
     /// A folder whose files are served under `/assets/` (`Public/logo.png` at
     /// `/assets/logo.png`), for images and downloads of the app; `nil` (the default) serves none.
     public var assetsDirectory: String?
+    /// Where else images may come from, added to the page's `img-src` policy: `https:` for any
+    /// secure site, or origins such as `https://cdn.example.com`; none by default (images of
+    /// this site and `data:` only). See ``isImageSource(_:)``.
+    public var imageSources: [String] = []
+
+    /// Whether `source` may be added to `img-src`: `https:`, `http:`, or an `http(s)` origin
+    /// (a host with an optional `*.` prefix and port, no path). Anything else could widen or
+    /// break the policy.
+    public static func isImageSource(_ source: String) -> Bool {
+        if source == "https:" || source == "http:" { return true }
+        for scheme in ["https://", "http://"] where source.hasPrefix(scheme) {
+            let host = source.dropFirst(scheme.count)
+            return !host.isEmpty && host.utf8.count <= 255
+                && host.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || ".-:*".contains($0)) }
+                && !host.dropFirst(host.hasPrefix("*.") ? 2 : 0).contains("*")
+        }
+        return false
+    }
 
     /// The defaults: 127.0.0.1:8000, same-origin sockets, loopback host names, 1 MiB messages,
     /// 10 s for a request head, 60 s idle, 4096 connections (fewer under a low descriptor
@@ -167,6 +185,7 @@ extension ServerConfiguration {
 /// | `--heartbeat` | `RILL_HEARTBEAT` | `3000` ms |
 /// | `--heartbeat-timeout` | `RILL_HEARTBEAT_TIMEOUT` | `5000` ms |
 /// | `--assets` | `RILL_ASSETS` | none |
+/// | `--image-source` (repeatable) | `RILL_IMAGE_SOURCES` (comma-separated) | none |
 public struct ServerOptions: ParsableArguments {
     @Option(help: "Address to bind (env RILL_HOST).")
     var host: String?
@@ -209,6 +228,9 @@ public struct ServerOptions: ParsableArguments {
 
     @Option(help: "A folder whose files are served under /assets/ (env RILL_ASSETS).")
     var assets: String?
+
+    @Option(name: .customLong("image-source"), help: "Where else images may come from: https: or an origin such as https://cdn.example.com; repeatable (env RILL_IMAGE_SOURCES, comma-separated).")
+    var imageSources: [String] = []
 
     public init() {}
 
@@ -261,6 +283,13 @@ public struct ServerOptions: ParsableArguments {
             }
             configuration.assetsDirectory = folder
         }
+        let sources = imageSources.isEmpty
+            ? (environment["RILL_IMAGE_SOURCES"]?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? [])
+            : imageSources
+        for source in sources where !ServerConfiguration.isImageSource(source) {
+            throw ValidationError("image source '\(source.prefix(100))' is not https:, http: or an http(s) origin such as https://cdn.example.com")
+        }
+        configuration.imageSources = sources
         if let threads = try StateOptions.number(threads, environment, "RILL_THREADS") {
             guard threads >= 1 else { throw ValidationError("threads must be at least 1, got \(threads)") }
             configuration.threads = threads

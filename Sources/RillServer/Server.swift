@@ -80,12 +80,14 @@ public struct Server: Sendable {
             // Files answer where no route does: the not-found page is a 404 response, not an error.
             router.add(middleware: FileMiddleware(folder, urlBasePath: "/assets", logger: logger).withServeOnNotFoundResponse())
         }
-        let securityHeaders = Assets.securityHeaders
+        let securityHeaders = Assets.securityHeaders(imageSources: configuration.imageSources)
         let connection = configuration.connectionSettings
         for page in app.pages {
             let html = ByteBuffer(string: page.html(connection: connection, storage: app.browserStorageJSON))
             router.get(RouterPath(page.path)) { _, _ in Self.htmlResponse(html, status: .ok, headers: securityHeaders) }
         }
+        let routePaths = Set(routes.map(\.path))
+        let servesFiles = configuration.assetsDirectory != nil
         // What the runtime fetches to move to another page without reloading: the page object
         // and the status its HTML would have. Always 200, so a missing page is no console error.
         let app = app
@@ -96,7 +98,11 @@ public struct Server: Sendable {
             var headers = securityHeaders
             headers[.contentType] = "application/json"
             headers[.cacheControl] = "no-cache"
-            let answer: JSON = ["status": .int(page == nil ? 404 : 200), "page": (page ?? app.notFound).json]
+            // A plain route or a file is no page: the runtime loads it as the browser would.
+            let served = routePaths.contains(path) || (servesFiles && path.hasPrefix("/assets/"))
+            let answer: JSON = page == nil && served
+                ? ["load": true]
+                : ["status": .int(page == nil ? 404 : 200), "page": (page ?? app.notFound).json]
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: answer.serialized())))
         }
         for asset in assets {

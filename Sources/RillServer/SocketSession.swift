@@ -17,7 +17,11 @@ struct SocketSession: Sendable {
     /// a page load (`load=1`) navigates the tab to its `path`, which runs the page's `onLoad`.
     func connect(sink makeSink: (Token) -> SocketSink) async throws -> (SocketSink, ProtocolError?) {
         let (sink, refusal) = try await connectTab(sink: makeSink)
-        if query["load"] == "1" { app.navigate(sink.token, to: query["path"] ?? "/") }
+        if query["load"] == "1" {
+            app.navigate(sink.token, to: query["path"] ?? "/")
+        } else {
+            app.resume(sink.token, at: query["path"] ?? "/")
+        }
         return (sink, refusal)
     }
 

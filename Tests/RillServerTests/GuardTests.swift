@@ -2,6 +2,7 @@
 
 @testable import Rill
 @testable import RillServer
+import HTTPTypes
 import Testing
 
 @Suite struct GuardTests {
@@ -22,6 +23,19 @@ import Testing
         #expect(listed.hostAllowed("127.0.0.1:8000"))
         #expect(!listed.hostAllowed("other.example"))
         #expect(ServerConfiguration(allowedHosts: ["*"]).hostAllowed("anything.example"))
+    }
+
+    @Test func imageSourcesAreSchemesOrOriginsAndNothingThatCouldBendThePolicy() throws {
+        for allowed in ["https:", "http:", "https://cdn.example.com", "https://*.example.com", "http://127.0.0.1:9000"] {
+            #expect(ServerConfiguration.isImageSource(allowed), "\(allowed)")
+        }
+        for refused in ["*", "data:", "https://a.com; script-src *", "https://a.com/x", "'unsafe-inline'", "https://", "https://a*.com", "javascript:"] {
+            #expect(!ServerConfiguration.isImageSource(refused), "\(refused)")
+        }
+        let headers = Assets.securityHeaders(imageSources: ["https://cdn.example.com"])
+        #expect(headers[HTTPField.Name("Content-Security-Policy")!]?.contains("img-src 'self' data: https://cdn.example.com;") == true)
+        #expect(throws: (any Error).self) { try ServerOptions.parse(["--image-source", "https://a.com; script-src *"]).configuration(environment: [:]) }
+        #expect(try ServerOptions.parse(["--image-source", "https:"]).configuration(environment: [:]).imageSources == ["https:"])
     }
 
     @Test func closeCodesAPeerMaySend() {

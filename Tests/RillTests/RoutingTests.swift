@@ -39,6 +39,15 @@ import Testing
         #expect(try await tab.state(ShopState.self).loads == ["item 42 red", "new"])
     }
 
+    @Test func aReconnectGetsTheRoutersParametersBackWithoutRunningOnLoad() async throws {
+        let tab = try await TestTab.connected(to: app)
+        app.resume(tab.token, at: "/item/4?color=blue")
+        #expect(app.router(tab.token).params == ["sku": "4"])
+        #expect(app.router(tab.token).query == ["color": "blue"])
+        await tab.settle()
+        #expect(try await tab.state(ShopState.self).loads.isEmpty)
+    }
+
     @Test func onLoadMayRedirect() async throws {
         let tab = try await TestTab.connected(to: app)
         tab.navigate(to: "/closed")

@@ -90,3 +90,11 @@ def test_an_on_load_redirect_lands_on_the_other_page(browser, app):
     on(browser, "routes")
     wait_for(browser, lambda: browser.current_url == app.url("/routes?from=guarded"))
     wait_for(browser, lambda: text(browser, "from") == "from guarded")
+
+
+def test_a_link_to_a_plain_route_loads_it(browser, app):
+    browser.get(app.url("/routes"))
+    connected(browser)
+    browser.find_element(By.ID, "to-plain").click()
+    wait_for(browser, lambda: browser.current_url == app.url("/plain"))
+    wait_for(browser, lambda: "a plain route" in browser.find_element(By.TAG_NAME, "body").text)

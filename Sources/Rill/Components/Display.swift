@@ -1,7 +1,8 @@
 // Components that show things: Image, Badge, Spinner, Callout, Tooltip, Code.
 
-/// An image: `<img class="rill-image">`. Its address is a URL, a path the app serves (see
-/// `App.serve(assets:)`), or an image `data:` URL; any other scheme is not written.
+/// An image: `<img class="rill-image">`. Its address is a path of the app (a file of the
+/// `--assets` folder is at `/assets/name`), an image `data:` URL, or an `http(s)` URL of a site
+/// the page's policy allows images from (`--image-source`); any other scheme is not written.
 ///
 /// ```swift
 /// Image("/assets/logo.png", alt: "Rill")
@@ -22,6 +23,12 @@ public struct Image: Component {
     public init(_ src: some ExprConvertible<String>, alt: some ExprConvertible<String>) {
         self.src = src.expr.tree
         self.alt = alt.expr.tree
+    }
+
+    /// An image whose address follows the tab's state, with a fixed description.
+    public init(_ src: some ExprConvertible<String>, alt: String) {
+        self.src = src.expr.tree
+        self.alt = .literal(.string(alt))
     }
 
     /// An `img` with `src` and `alt`.
@@ -67,7 +74,7 @@ public struct Badge: Component {
 }
 
 /// A spinning ring that says something is under way: `<span class="rill-spinner" role="status">`.
-/// Reduced-motion settings stop the spin.
+/// With reduced motion asked for, the ring stands still, its top arc still marked.
 ///
 /// ```swift
 /// Cond(FeedState.$loading) { Spinner(label: "Loading posts") }

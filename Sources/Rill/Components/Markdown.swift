@@ -6,8 +6,10 @@ import Ink
 ///
 /// The text is parsed on the server into headings, paragraphs, lists, links, images, code,
 /// quotes and tables; the browser builds them with the DOM API like any other node, so nothing
-/// in the text is ever read as HTML. HTML written inside the Markdown is shown as its text
-/// content, and a link or image with a scheme other than `http`, `https`, `mailto` or `tel`
+/// in the text is ever read as HTML. HTML written inside the Markdown keeps only the elements
+/// Markdown itself makes (`strong`, `em`, `a`, `code`, …, with `href`, `src`, `alt` and
+/// `title` only); any other tag, such as `script`, `style` or `iframe`, is dropped and its
+/// text shown. A link or image with a scheme other than `http`, `https`, `mailto` or `tel`
 /// loses its address.
 ///
 /// ```swift
@@ -79,7 +81,7 @@ public struct MarkdownDocument: Codable, Sendable, Equatable {
 /// attributes they need, any other tag is dropped for its text, and entities are decoded.
 enum HTMLNodes {
     static let kept: Set<String> = [
-        "p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "a", "strong", "em", "del", "code", "pre",
+        "p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "a", "strong", "em", "del", "s", "code", "pre",
         "blockquote", "hr", "br", "img", "table", "thead", "tbody", "tr", "th", "td",
     ]
     static let empty: Set<String> = ["hr", "br", "img"]
@@ -175,6 +177,20 @@ enum HTMLNodes {
         case "quot": return "\""
         case "apos", "#39": return "'"
         case "nbsp": return "\u{00A0}"
+        case "copy": return "©"
+        case "reg": return "®"
+        case "trade": return "™"
+        case "hellip": return "…"
+        case "mdash": return "—"
+        case "ndash": return "–"
+        case "lsquo": return "‘"
+        case "rsquo": return "’"
+        case "ldquo": return "“"
+        case "rdquo": return "”"
+        case "laquo": return "«"
+        case "raquo": return "»"
+        case "times": return "×"
+        case "deg": return "°"
         default:
             let number: UInt32?
             if name.hasPrefix("#x") || name.hasPrefix("#X") {

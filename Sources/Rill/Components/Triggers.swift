@@ -1,6 +1,7 @@
 // Triggers: sending an event from any component on focus, blur, a key, a double click, or its mounting.
 
-/// What in the browser sends an event attached with ``Component/on(_:_:debounce:throttle:)``.
+/// What in the browser sends an event attached with `.on(_:_:debounce:throttle:)`
+/// (``Component/on(_:_:debounce:throttle:)-(Trigger,EventAction,_,_)`` and its overloads).
 public struct Trigger: Sendable, Hashable {
     /// The DOM event, with a key filter for key triggers (`keydown:Enter`).
     let name: String

@@ -296,6 +296,22 @@ public final class App: Sendable {
         return nil
     }
 
+    /// The tab's socket reconnected at `target`: the connection's ``RouterData`` gets the path's
+    /// parameters and query again. ``RouteState`` (kept with the tab's state) and `onLoad` are
+    /// left alone, as the tab did not move.
+    public func resume(_ token: Token, at target: String) {
+        let target = Target(target)
+        route(token, to: RouteState(path: target.path, params: page(at: target.path)?.params ?? [:], query: target.query))
+    }
+
+    private func route(_ token: Token, to route: RouteState) {
+        connections.withLock { connections in
+            connections[token]?.router.path = route.path
+            connections[token]?.router.params = route.params
+            connections[token]?.router.query = route.query
+        }
+    }
+
     /// The tab arrived at `target` (a path with an optional query, e.g. `/post/7?tab=2`): in the
     /// tab's event queue, sets ``RouteState`` and the connection's ``RouterData``, then runs the
     /// page's `onLoad` events. The browser's runtime calls it when a page loads and on each
@@ -305,11 +321,7 @@ public final class App: Sendable {
         let match = page(at: target.path)
         let route = RouteState(path: target.path, params: match?.params ?? [:], query: target.query)
         let onLoad = match?.page.onLoad ?? notFound.onLoad
-        connections.withLock { connections in
-            connections[token]?.router.path = route.path
-            connections[token]?.router.params = route.params
-            connections[token]?.router.query = route.query
-        }
+        self.route(token, to: route)
         let routed = registry.types[RouteState.fullName] != nil
         do {
             try enqueue(token, QueuedEvent(name: "navigate", id: id, bytes: target.path.utf8.count) { scope in

@@ -4,7 +4,7 @@
 
   const ALLOWED_TAGS = new Set(("div span h1 h2 h3 h4 h5 h6 p button input label progress ul ol li " +
     "section header footer main nav a img strong em code pre small hr br " +
-    "form fieldset legend textarea select option blockquote del table thead tbody tr th td dialog").split(" "));
+    "form fieldset legend textarea select option blockquote del s table thead tbody tr th td dialog").split(" "));
   // `value`, `checked` and `selected` as attributes are a form field's initial state, which a
   // reset goes back to; the live state of a bound control is the property of the same name.
   const ALLOWED_ATTRS = new Set(("id type min max step placeholder href src alt for name title role " +
@@ -571,7 +571,8 @@
   function elementValue(el, valueType) {
     if (valueType === "form") return formValues(el);
     if (el.validity && el.validity.badInput) return undefined; // e.g. "1e" typed into a number input
-    const raw = el.type === "checkbox" ? el.checked : el.value;
+    // A control's value; for any other element (a trigger on a `span`), its text.
+    const raw = el.type === "checkbox" ? el.checked : "value" in el ? el.value : el.textContent;
     return convert(raw, valueType);
   }
 
@@ -1052,6 +1053,7 @@
       const response = await fetch("/_rill/page?" + new URLSearchParams({ path }), { signal: controller.signal, credentials: "same-origin" });
       if (!response.ok) throw new Error(`status ${response.status}`);
       const answer = await response.json();
+      if (isObject(answer) && answer.load === true) throw new Error("not a page of the app"); // a route or a file
       next = isObject(answer) ? answer.page : null;
       if (!isObject(next) || !isObject(next.root)) throw new Error("not a page");
     } catch (error) {

@@ -30,6 +30,7 @@ let routesPage = Page("/routes", title: "Routes") {
         Link("New post", href: "/post/new").id("to-new")
         Link("Nowhere", href: "/nowhere").id("to-nowhere")
         Link("Guarded", href: "/guarded").id("to-guarded")
+        Link("Plain", href: "/plain").id("to-plain")
         Text("from ", RouteState.$query["from"]).id("from")
     }
 }

@@ -3,4 +3,9 @@
 import Rill
 import RillServer
 
-try await App.serve(pages: [commandsPage, elsewherePage, formsPage, inputsPage, routesPage, postPage, newPostPage, guardedPage, triggersPage, everythingPage, clientPage, prefsPage])
+try await App.serve(
+    pages: [
+        commandsPage, elsewherePage, formsPage, inputsPage, routesPage, postPage, newPostPage, guardedPage, triggersPage,
+        everythingPage, clientPage, prefsPage,
+    ],
+    routes: [HTTPRoute("/plain") { "a plain route" }])
