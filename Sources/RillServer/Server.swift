@@ -72,6 +72,9 @@ public struct Server: Sendable {
     }
 
     private func makeApplication(loops: any EventLoopGroup, onListening: @escaping @Sendable (Int) async -> Void) throws -> some ApplicationProtocol {
+        for source in configuration.imageSources where !ServerConfiguration.isImageSource(source) {
+            throw ConfigurationError("image source '\(source.prefix(100))' is not https:, http: or an http(s) origin such as https://cdn.example.com")
+        }
         let assets = try Assets.load()
         let router = Router()
         // First, so that it wraps every route and the not-found answer.
@@ -100,6 +103,7 @@ public struct Server: Sendable {
             headers[.cacheControl] = "no-cache"
             // A plain route or a file is no page: the runtime loads it as the browser would.
             let served = routePaths.contains(path) || (servesFiles && path.hasPrefix("/assets/"))
+                || ["/ping", "/metrics", "/favicon.ico"].contains(path)
             let answer: JSON = page == nil && served
                 ? ["load": true]
                 : ["status": .int(page == nil ? 404 : 200), "page": (page ?? app.notFound).json]
@@ -286,5 +290,15 @@ struct GuardMiddleware<Context: RequestContext>: RouterMiddleware {
             response.headers.append(field)
         }
         return response
+    }
+}
+
+/// A server configuration that cannot be served, set in code; the message says what to change.
+public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    /// What is wrong.
+    public let description: String
+
+    init(_ description: String) {
+        self.description = description
     }
 }

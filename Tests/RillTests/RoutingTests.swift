@@ -1,6 +1,6 @@
 // Routing: patterns with parameters, the most literal page winning, RouteState and onLoad once per arrival.
 
-import Rill
+@testable import Rill
 import RillTesting
 import Testing
 
@@ -119,6 +119,11 @@ struct KeptState {
         app.restore(["kept_state.theme": .string(String(repeating: "x", count: 70_000))], from: tab.token)
         #expect(try await tab.receiveError().message.contains("the most is 65536"))
         #expect(tab.takePending().isEmpty)
+    }
+
+    @Test func sizesCountThePlainJSONThePageMeasures() {
+        #expect(BrowserStorage.size(of: "<a&b>") == 7)
+        #expect(BrowserStorage.size(of: ["k": "é"]) == 10)
     }
 
     @Test func thePageListsWhereEachVarIsKept() {

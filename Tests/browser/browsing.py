@@ -1,5 +1,6 @@
 """What the browser tests share: a Swift app binary on a free port, and headless Chromium that fails a test on console errors."""
 
+import contextlib
 import os
 import re
 import subprocess
@@ -45,6 +46,23 @@ class Example:
         except subprocess.TimeoutExpired:
             self.process.kill()
             raise
+
+
+@contextlib.contextmanager
+def served(name, *args):
+    """An app binary for the length of a `with`; it must then shut down cleanly on SIGTERM."""
+    example = Example(name, *args)
+    yield example
+    example.stop()
+    assert example.process.returncode == 0, f"{name} did not shut down cleanly on SIGTERM"
+
+
+@pytest.fixture(scope="module")
+def app():
+    """The fixture app (Tests/Fixtures/App), one per test module."""
+    example = Example("RillFixtures")
+    yield example
+    example.stop()
 
 
 @pytest.fixture

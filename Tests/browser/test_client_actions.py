@@ -1,17 +1,9 @@
 """Client actions in Chromium: steps the page runs by itself, kept across server updates, and the event after them."""
 
-import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
-from browsing import Example, browser, connected, wait_for  # noqa: F401 (browser is a fixture)
-
-
-@pytest.fixture(scope="module")
-def app():
-    example = Example("RillFixtures")
-    yield example
-    example.stop()
+from browsing import app, browser, connected, wait_for  # noqa: F401 (app and browser are fixtures)
 
 
 def state(driver, name):

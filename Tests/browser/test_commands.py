@@ -1,16 +1,8 @@
 """Page commands sent by handlers (toast, focus, redirect, download, clipboard, title, scroll), run by the real runtime in Chromium."""
 
-import pytest
 from selenium.webdriver.common.by import By
 
-from browsing import Example, browser, connected, wait_for  # noqa: F401 (browser is a fixture)
-
-
-@pytest.fixture(scope="module")
-def app():
-    example = Example("RillFixtures")
-    yield example
-    example.stop()
+from browsing import app, browser, connected, wait_for  # noqa: F401 (app and browser are fixtures)
 
 
 def open_commands(driver, app):

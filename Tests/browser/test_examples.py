@@ -7,15 +7,13 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from browsing import OUTPUT, Example, browser, connected, wait_for  # noqa: F401 (browser is a fixture)
+from browsing import OUTPUT, browser, connected, served, wait_for  # noqa: F401 (browser is a fixture)
 
 
 @pytest.fixture
 def counter_app():
-    example = Example("BackgroundTask")
-    yield example
-    example.stop()
-    assert example.process.returncode == 0, "the server did not shut down cleanly on SIGTERM"
+    with served("BackgroundTask") as example:
+        yield example
 
 
 def counter(driver):
@@ -139,9 +137,8 @@ def test_reflex_steps_clear_then_type_a_maximum(browser, counter_app):
 
 @pytest.fixture
 def low_level_app():
-    example = Example("LowLevel")
-    yield example
-    example.stop()
+    with served("LowLevel") as example:
+        yield example
 
 
 def test_fetch_data_shows_the_fetched_text(browser, low_level_app):

@@ -1,18 +1,10 @@
 """Forms in Chromium: typed fields in one payload, Enter submits, the handler's field errors, waiting, and reset."""
 
-import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
-from browsing import Example, browser, connected, wait_for  # noqa: F401 (browser is a fixture)
-
-
-@pytest.fixture(scope="module")
-def app():
-    example = Example("RillFixtures")
-    yield example
-    example.stop()
+from browsing import app, browser, connected, wait_for  # noqa: F401 (app and browser are fixtures)
 
 
 def open_form(driver, app):

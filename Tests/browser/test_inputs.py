@@ -1,17 +1,9 @@
 """Bound inputs in Chromium: each sets its var, shows the state, and takes typing, scripts and dragging."""
 
-import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from browsing import Example, browser, connected, wait_for  # noqa: F401 (browser is a fixture)
-
-
-@pytest.fixture(scope="module")
-def app():
-    example = Example("RillFixtures")
-    yield example
-    example.stop()
+from browsing import app, browser, connected, wait_for  # noqa: F401 (app and browser are fixtures)
 
 
 def open_inputs(driver, app):

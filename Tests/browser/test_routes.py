@@ -6,14 +6,7 @@ import urllib.request
 import pytest
 from selenium.webdriver.common.by import By
 
-from browsing import Example, browser, connected, wait_for  # noqa: F401 (browser is a fixture)
-
-
-@pytest.fixture(scope="module")
-def app():
-    example = Example("RillFixtures")
-    yield example
-    example.stop()
+from browsing import app, browser, connected, wait_for  # noqa: F401 (app and browser are fixtures)
 
 
 def text(driver, id):

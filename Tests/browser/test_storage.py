@@ -1,17 +1,9 @@
 """Vars kept in the browser: written on change, restored into a new tab's state, refused when they do not fit."""
 
-import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from browsing import Example, browser, connected, wait_for  # noqa: F401 (browser is a fixture)
-
-
-@pytest.fixture(scope="module")
-def app():
-    example = Example("RillFixtures")
-    yield example
-    example.stop()
+from browsing import app, browser, connected, wait_for  # noqa: F401 (app and browser are fixtures)
 
 
 def shown(driver):

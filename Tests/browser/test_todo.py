@@ -4,15 +4,13 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from browsing import OUTPUT, Example, browser, connected, wait_for  # noqa: F401 (browser is a fixture)
+from browsing import OUTPUT, browser, connected, served, wait_for  # noqa: F401 (browser is a fixture)
 
 
 @pytest.fixture
 def todo():
-    example = Example("Todo")
-    yield example
-    example.stop()
-    assert example.process.returncode == 0, "the server did not shut down cleanly on SIGTERM"
+    with served("Todo") as example:
+        yield example
 
 
 def rows(driver):

@@ -53,9 +53,9 @@ public struct NumberInput: Component {
     ///   - max: The largest number the field offers.
     ///   - step: The arrows' increment; by default 1 for `Int` and any fraction for `Double`.
     public init<N: ExprNumber>(value: some ExprConvertible<N>, min: N? = nil, max: N? = nil, step: N? = nil, onChange: EventRef<N>) {
-        self.attrs = Self.limits(min: min, max: max, step: step)
+        self.attrs = numberAttrs("number", min: min, max: max, step: step)
         self.props = ["value": value.expr.tree]
-        self.handlers = ["change": onChange.handler(valueType: Self.valueType(N.self))]
+        self.handlers = ["change": onChange.handler(valueType: numberType(N.self))]
         self.label = nil
     }
 
@@ -68,28 +68,10 @@ public struct NumberInput: Component {
     public init<N: ExprNumber>(
         name: String, label: (any TextPart)? = nil, as type: N.Type, initial: N? = nil, min: N? = nil, max: N? = nil, step: N? = nil
     ) {
-        var attrs = Self.limits(min: min, max: max, step: step).merging(fieldAttrs(name, Self.valueType(N.self))) { $1 }
-        if let initial { attrs["value"] = .literal(JSON(argument: initial)) }
-        self.attrs = attrs
+        self.attrs = numberFieldAttrs("number", name: name, initial: initial, min: min, max: max, step: step)
         self.props = [:]
         self.handlers = [:]
         self.label = label
-    }
-
-    private static func valueType<N>(_: N.Type) -> String {
-        N.self is any BinaryInteger.Type ? "int" : "double"
-    }
-
-    private static func limits<N: ExprNumber>(min: N?, max: N?, step: N?) -> [String: ExprTree] {
-        var attrs: [String: ExprTree] = ["type": .literal("number")]
-        if let min { attrs["min"] = .literal(JSON(argument: min)) }
-        if let max { attrs["max"] = .literal(JSON(argument: max)) }
-        if let step {
-            attrs["step"] = .literal(JSON(argument: step))
-        } else if !(N.self is any BinaryInteger.Type) {
-            attrs["step"] = .literal("any")
-        }
-        return attrs
     }
 
     /// An `input` whose `value` follows the var and whose `change` sends the event.
@@ -250,4 +232,30 @@ public struct Progress: Component {
     public var body: Node {
         Node.element("progress", class: "rill-progress", attrs: ["max": max], props: ["value": value])
     }
+}
+
+/// `int` or `double`: how a number control's value is sent.
+func numberType<N>(_: N.Type) -> String {
+    N.self is any BinaryInteger.Type ? "int" : "double"
+}
+
+/// A number-like `input`'s type and limits; without a step, an `Int` moves by one and a
+/// `Double` by any fraction.
+func numberAttrs<N: ExprNumber>(_ type: String, min: N?, max: N?, step: N?) -> [String: ExprTree] {
+    var attrs: [String: ExprTree] = ["type": .literal(.string(type))]
+    if let min { attrs["min"] = .literal(JSON(argument: min)) }
+    if let max { attrs["max"] = .literal(JSON(argument: max)) }
+    if let step {
+        attrs["step"] = .literal(JSON(argument: step))
+    } else if !(N.self is any BinaryInteger.Type) {
+        attrs["step"] = .literal("any")
+    }
+    return attrs
+}
+
+/// A number-like `input` of a ``Form``: its limits, its name and type, and its initial number.
+func numberFieldAttrs<N: ExprNumber>(_ type: String, name: String, initial: N?, min: N?, max: N?, step: N?) -> [String: ExprTree] {
+    var attrs = numberAttrs(type, min: min, max: max, step: step).merging(fieldAttrs(name, numberType(N.self))) { $1 }
+    if let initial { attrs["value"] = .literal(JSON(argument: initial)) }
+    return attrs
 }

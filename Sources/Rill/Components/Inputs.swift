@@ -287,8 +287,8 @@ public struct Slider: Component {
         value: some ExprConvertible<N>, min: N, max: N, step: N? = nil, throttle: Duration = .milliseconds(100),
         onChange: EventRef<N>
     ) {
-        let valueType = N.self is any BinaryInteger.Type ? "int" : "double"
-        self.attrs = Self.range(min: min, max: max, step: step)
+        let valueType = numberType(N.self)
+        self.attrs = numberAttrs("range", min: min, max: max, step: step)
         self.props = ["value": value.expr.tree]
         var dragging = onChange.handler(valueType: valueType)
         dragging.throttleMilliseconds = Int((throttle / .milliseconds(1)).rounded())
@@ -298,22 +298,10 @@ public struct Slider: Component {
 
     /// A slider of a ``Form``, sent as `name`: its number.
     public init<N: ExprNumber>(name: String, label: (any TextPart)? = nil, min: N, max: N, step: N? = nil, initial: N? = nil) {
-        var attrs = Self.range(min: min, max: max, step: step).merging(fieldAttrs(name, N.self is any BinaryInteger.Type ? "int" : "double")) { $1 }
-        if let initial { attrs["value"] = .literal(JSON(argument: initial)) }
-        self.attrs = attrs
+        self.attrs = numberFieldAttrs("range", name: name, initial: initial, min: min, max: max, step: step)
         self.props = [:]
         self.handlers = [:]
         self.label = label
-    }
-
-    private static func range<N: ExprNumber>(min: N, max: N, step: N?) -> [String: ExprTree] {
-        var attrs: [String: ExprTree] = ["type": .literal("range"), "min": .literal(JSON(argument: min)), "max": .literal(JSON(argument: max))]
-        if let step {
-            attrs["step"] = .literal(JSON(argument: step))
-        } else if !(N.self is any BinaryInteger.Type) {
-            attrs["step"] = .literal("any")
-        }
-        return attrs
     }
 
     /// An `input type="range"`.

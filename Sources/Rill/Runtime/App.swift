@@ -264,7 +264,7 @@ public final class App: Sendable {
             guard let storage = declared[path] else {
                 return report(token, event: "storage", BrowserStorageError(problem: "'\(path.clipped())' is not a var kept in the browser"))
             }
-            let bytes = value.serialized().utf8.count
+            let bytes = BrowserStorage.size(of: value)
             guard bytes <= storage.maxBytes else {
                 return report(token, event: "storage", BrowserStorageError(problem: "'\(path)' is \(bytes) bytes; the most is \(storage.maxBytes)"))
             }

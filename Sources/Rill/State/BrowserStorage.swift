@@ -24,8 +24,10 @@
 /// most ``maxCookieBytes`` in a cookie and ``maxLocalBytes`` in `localStorage`, as JSON; a
 /// larger one is not stored.
 ///
-/// A cookie is sent with every request to the site, so a server route can read it too; it is
-/// not `HttpOnly` (the page writes it), so it is no place for secrets.
+/// A cookie is sent with every request to the site (a handler sees it in the socket request's
+/// `cookie` header, ``RouterData/headers``); it is not `HttpOnly` (the page writes it), so it is
+/// no place for secrets. Only stored vars may be kept (not computed ones): the app stops at
+/// start with a message naming any other.
 public struct BrowserStorage: Sendable, Equatable {
     /// Where the browser keeps the value.
     public enum Place: String, Sendable {
@@ -64,6 +66,15 @@ public struct BrowserStorage: Sendable, Equatable {
 
     /// The largest value this place holds.
     var maxBytes: Int { place == .cookie ? Self.maxCookieBytes : Self.maxLocalBytes }
+
+    /// The size of `value` as plain JSON text, as the page measures it: the serializer's
+    /// HTML-safe escapes of `<`, `>` and `&` count as the one byte each they stand for.
+    static func size(of value: JSON) -> Int {
+        let text = value.serialized()
+        let escapes = text.utf8.count - text.replacing("\\u003c", with: "").replacing("\\u003e", with: "")
+            .replacing("\\u0026", with: "").utf8.count
+        return text.utf8.count - escapes / 6 * 5
+    }
 
     /// What the page object lists for the runtime.
     var json: JSON {

@@ -31,6 +31,11 @@ extension LiveState {
 }
 
 extension LiveState {
+    /// Whether `name` is a stored var (frontend or backend) of this state.
+    static func isStoredVar(_ name: String) -> Bool {
+        stateInfo.varsByName[name].map { $0.kind != .computed } ?? false
+    }
+
     /// The state's stable full name: its parents' names and its own, joined by dots
     /// (`app_state.my_task_state`). Deltas and event names use it.
     public static var fullName: String { stateInfo.fullName }

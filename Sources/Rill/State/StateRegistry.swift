@@ -32,6 +32,13 @@ public struct StateRegistry: Sendable {
         self.connectEvents = ordered.flatMap { $0.onConnect }
         self.disconnectEvents = ordered.flatMap { $0.onDisconnect }
         self.browserStorage = ordered.flatMap { $0.browserStorage }
+        for storage in browserStorage {
+            let dot = storage.path.lastIndex(of: ".")!
+            let state = types[String(storage.path[..<dot])]
+            precondition(
+                state?.isStoredVar(String(storage.path[storage.path.index(after: dot)...])) == true,
+                "BrowserStorage for '\(storage.path)': only a stored var of a registered state can be kept in the browser")
+        }
     }
 
     /// The full names of the direct substates of `fullName` (`nil` for the top level), sorted.

@@ -1213,8 +1213,10 @@
     const value = valueAt(binding.var);
     if (value === undefined) return;
     const text = JSON.stringify(value);
-    if (text.length > binding.max) {
-      console.warn(`rill: ${binding.var} is too large to keep in the browser (${text.length} > ${binding.max} bytes)`);
+    const bytes = new TextEncoder().encode(text).length;
+    // A cookie's value is URI-encoded, and a browser drops a cookie past about 4 KiB.
+    if (bytes > binding.max || (binding.place === "cookie" && encodeURIComponent(text).length > 4000)) {
+      console.warn(`rill: ${binding.var} is too large to keep in the browser (${bytes} bytes; the most is ${binding.max})`);
       return;
     }
     try {
@@ -1222,7 +1224,7 @@
         localStorage.setItem(binding.key, text);
       } else {
         const secure = location.protocol === "https:" ? "; Secure" : "";
-        document.cookie = `${binding.key}=${encodeURIComponent(text)}; Max-Age=${binding.maxAge || 31536000}; Path=/; SameSite=Lax${secure}`;
+        document.cookie = `${binding.key}=${encodeURIComponent(text)}; Max-Age=${binding.maxAge ?? 31536000}; Path=/; SameSite=Lax${secure}`;
       }
     } catch (error) {
       console.warn("rill: could not keep a var in the browser:", binding.var, error);
