@@ -51,7 +51,7 @@ public final class TestTab: UpdateSink, Sendable {
     }
 
     /// Arrives at `path` (with an optional query), as opening the page or following a link
-    /// would: sets ``RouteState`` and the router, then runs the page's `onLoad` events.
+    /// would: sets `RouteState` and the router, then runs the page's `onLoad` events.
     public func navigate(to path: String) {
         app.navigate(token, to: path)
     }

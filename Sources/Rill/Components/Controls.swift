@@ -65,6 +65,9 @@ public struct NumberInput: Component {
     ///   - label: The caption shown with the field.
     ///   - type: `Int.self` or `Double.self`: what the field accepts and sends.
     ///   - initial: The number the field starts with, and goes back to when the form is reset.
+    ///   - min: The smallest number the field offers.
+    ///   - max: The largest number the field offers.
+    ///   - step: The arrows' increment; by default 1 for `Int` and any fraction for `Double`.
     public init<N: ExprNumber>(
         name: String, label: (any TextPart)? = nil, as type: N.Type, initial: N? = nil, min: N? = nil, max: N? = nil, step: N? = nil
     ) {

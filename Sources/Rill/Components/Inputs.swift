@@ -14,7 +14,11 @@ public struct PasswordInput: Component {
     }
 
     /// A password field of a ``Form``, sent as `name`.
-    /// - Parameter autocomplete: `"current-password"` for a sign-in, `"new-password"` for a sign-up.
+    /// - Parameters:
+    ///   - name: The field's name in the form's payload.
+    ///   - label: The caption shown with the field.
+    ///   - placeholder: Shown while the field is empty.
+    ///   - autocomplete: `"current-password"` for a sign-in, `"new-password"` for a sign-up.
     public init(name: String, label: (any TextPart)? = nil, placeholder: String? = nil, autocomplete: String = "current-password") {
         self.input = Input(name: name, label: label, placeholder: placeholder, autocomplete: autocomplete)
     }
@@ -126,7 +130,11 @@ public struct Select: Component {
     let options: Node
 
     /// A list bound to `value`, offering fixed `options` and sending `onChange` with the chosen one.
-    /// - Parameter labels: What each option shows, by its value; the value itself when absent.
+    /// - Parameters:
+    ///   - value: The chosen option, usually a var.
+    ///   - options: The options' values, in order.
+    ///   - labels: What each option shows, by its value; the value itself when absent.
+    ///   - onChange: The event that receives the chosen value.
     public init(value: some ExprConvertible<String>, options: [String], labels: [String: String] = [:], onChange: EventRef<String>) {
         self.init(bound: value.expr.tree, options: Self.fixed(options, labels: labels, initial: nil), onChange: onChange.name, onChange.stateType, onChange.field)
     }
@@ -150,7 +158,12 @@ public struct Select: Component {
     }
 
     /// A list of a ``Form``, sent as `name`: the chosen option.
-    /// - Parameter initial: The option chosen at first and after a reset; the first when absent.
+    /// - Parameters:
+    ///   - name: The field's name in the form's payload.
+    ///   - label: The caption shown with the list.
+    ///   - options: The options' values, in order.
+    ///   - labels: What each option shows, by its value; the value itself when absent.
+    ///   - initial: The option chosen at first and after a reset; the first when absent.
     public init(name: String, label: (any TextPart)? = nil, options: [String], labels: [String: String] = [:], initial: String? = nil) {
         self.attrs = fieldAttrs(name, "string")
         self.props = [:]
@@ -281,8 +294,12 @@ public struct Slider: Component {
 
     /// A slider showing `value` between `min` and `max`.
     /// - Parameters:
+    ///   - value: The number shown, usually a var.
+    ///   - min: The smallest number.
+    ///   - max: The largest number.
     ///   - step: The distance between values; by default 1 for `Int` and any fraction for `Double`.
     ///   - throttle: The least time between two sends while dragging.
+    ///   - onChange: The event that receives the number.
     public init<N: ExprNumber>(
         value: some ExprConvertible<N>, min: N, max: N, step: N? = nil, throttle: Duration = .milliseconds(100),
         onChange: EventRef<N>

@@ -47,6 +47,8 @@ extension Component {
     /// ```
     ///
     /// - Parameters:
+    ///   - trigger: What in the browser sends it.
+    ///   - action: The event to send.
     ///   - debounce: Send only once the trigger has been quiet this long (the latest wins).
     ///   - throttle: Send at most once per this interval, and the latest once it has passed.
     public func on(_ trigger: Trigger, _ action: some EventAction, debounce: Duration? = nil, throttle: Duration? = nil) -> Node {

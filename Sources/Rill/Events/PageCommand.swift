@@ -20,7 +20,7 @@
 /// rules (a `javascript:` redirect, an empty element id, a download over
 /// ``maxDownloadBytes``) fails the event with ``InvalidCommandError``.
 ///
-/// ``TestTab`` receives commands in ``StateUpdate/commands``.
+/// A `TestTab` receives commands in ``StateUpdate/commands``.
 public enum PageCommand: Sendable, Hashable {
     /// Goes to `url`: a path of this app (`/done`, `/post/7?tab=2`) or an `http`/`https` URL.
     /// It loads the page there; the tab keeps its state.

@@ -315,7 +315,8 @@ public final class App: Sendable {
     /// The tab arrived at `target` (a path with an optional query, e.g. `/post/7?tab=2`): in the
     /// tab's event queue, sets ``RouteState`` and the connection's ``RouterData``, then runs the
     /// page's `onLoad` events. The browser's runtime calls it when a page loads and on each
-    /// navigation within the app; a test calls it through ``TestTab``.
+    /// navigation within the app; a test calls it through `TestTab.navigate(to:)`. `id`, when
+    /// given, is answered like an event's (``StateUpdate/done``).
     public func navigate(_ token: Token, to target: String, id: Int? = nil) {
         let target = Target(target)
         let match = page(at: target.path)
@@ -386,6 +387,7 @@ public final class App: Sendable {
     ///   - event: The event, as the tab sent it.
     ///   - token: The tab that sent it.
     ///   - bytes: The size of the message it came in, counted against ``maxQueuedBytes``.
+    ///   - id: The id the page gave the event, answered in ``StateUpdate/done`` or ``EventError/id``.
     public func receive(_ event: EventSpec, from token: Token, bytes: Int = 0, id: Int? = nil) {
         if let callable, !callable.contains(event.name) {
             metrics.eventsRefused.increment()
