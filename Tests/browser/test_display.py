@@ -84,6 +84,12 @@ def test_tabs_show_the_selected_panel(browser, app):
     wait_for(browser, lambda: two.is_displayed() and not one.is_displayed())
     assert tab_two.get_attribute("aria-selected") == "true"
     assert state(browser, "tab") == "two"
+    # The arrow keys move between tabs, and only the selected one is a Tab stop.
+    tab_one = browser.find_element(By.ID, "rill-tab-one")
+    assert (tab_one.get_attribute("tabindex"), tab_two.get_attribute("tabindex")) == ("-1", "0")
+    tab_two.send_keys(Keys.ARROW_RIGHT)  # past the last: back to the first
+    wait_for(browser, lambda: one.is_displayed() and state(browser, "tab") == "one")
+    assert browser.execute_script("return document.activeElement.id") == "rill-tab-one"
 
 
 def test_the_dialog_opens_from_the_state_and_escape_or_a_button_closes_it(browser, app):

@@ -191,6 +191,25 @@ def test_a_flood_of_pings_from_a_client_that_never_reads_costs_bounded_memory(ri
         flooder.close()
 
 
+def test_navigations_and_stored_values_from_a_client_that_never_reads_cost_bounded_memory(rill):
+    """A tab sends 10,000 navigations to 4 KB paths and 10,000 messages of 256 stored values for
+    vars the app does not keep, and never reads. Each is queued like an event or refused with
+    an error, so the tab's queue and its unread errors stay within their bounds: RSS grows by
+    less than 64 MB, and a clean tab still works."""
+    server = rill("BackgroundTask")
+    assert_clean_tab(server)
+    navigate = json.dumps({"type": "navigate", "path": "/" + "x" * 4000}).encode()
+    stored = json.dumps({"type": "storage", "values": {f"{SEED}.v{i}": "y" * 100 for i in range(256)}}).encode()
+    batch = b"".join(encode_frame(TEXT, navigate) + encode_frame(TEXT, stored) for _ in range(100))
+    flooder, sent, growth = flood(server, batch, 100, settle=6)
+    try:
+        assert server.alive(), tail(server)
+        assert growth < 64 * MB, f"RSS grew {growth / MB:.0f} MB after {sent * 100} navigations and stores"
+        assert_clean_tab(server)
+    finally:
+        flooder.close()
+
+
 def test_events_with_megabyte_names_from_a_client_that_never_reads_cost_bounded_memory(rill):
     """A tab sends 80 events, each with a 1,000,000-character unknown name, and does not read.
     Each is refused with an `error`; the errors that wait for the tab must not each carry the

@@ -54,8 +54,19 @@ public struct MarkdownDocument: Codable, Sendable, Equatable {
     let nodes: [Node]
     let json: JSON
 
+    /// The longest text parsed, in UTF-8 bytes (256 KiB); the rest is cut off, as a document a
+    /// person could send must not cost the server more than that.
+    public static let maxBytes = 256 << 10
+    /// The deepest nesting of elements kept; deeper ones keep only their text, so a hostile
+    /// document cannot make a tree that the server or the browser walks too deep.
+    public static let maxDepth = 32
+
     /// Parses `text`.
     public init(_ text: String) {
+        var text = text
+        if text.utf8.count > Self.maxBytes {
+            text = String(decoding: text.utf8.prefix(Self.maxBytes), as: UTF8.self)
+        }
         let nodes = HTMLNodes.parse(MarkdownParser().html(from: text))
         self.nodes = nodes
         self.json = .array(nodes.map { $0.json(at: 0) })
@@ -124,7 +135,7 @@ enum HTMLNodes {
                 }
             } else if empty.contains(name) {
                 stack[stack.count - 1].children.append(.element(name, class: nil, attrs: readAttributes(body, of: name)))
-            } else {
+            } else if stack.count <= MarkdownDocument.maxDepth {
                 stack.append(Open(tag: name, attrs: readAttributes(body, of: name), children: []))
             }
         }
@@ -145,10 +156,23 @@ enum HTMLNodes {
             guard let quote = value.first, quote == "\"" || quote == "'" else { break }
             value = value.dropFirst()
             guard let end = value.firstIndex(of: quote) else { break }
-            if allowed.contains(key) { attrs[key] = .literal(.string(decodeEntities(String(value[..<end])))) }
+            let decoded = decodeEntities(String(value[..<end]))
+            if allowed.contains(key), key == "title" || key == "alt" || isSafeAddress(decoded, image: name == "img") {
+                attrs[key] = .literal(.string(decoded))
+            }
             rest = value[value.index(after: end)...]
         }
         return attrs
+    }
+
+    /// A relative address, or one with a scheme a page may link to (the runtime checks again).
+    static func isSafeAddress(_ address: String, image: Bool) -> Bool {
+        let trimmed = address.drop { $0.isWhitespace || $0.isNewline }.lowercased()
+        guard let colon = trimmed.firstIndex(of: ":"),
+              !trimmed[..<colon].contains(where: { $0 == "/" || $0 == "?" || $0 == "#" })
+        else { return true }
+        let scheme = trimmed[..<colon]
+        return ["http", "https", "mailto", "tel"].contains(scheme) || (image && trimmed.hasPrefix("data:image/"))
     }
 
     static func decodeEntities(_ text: String) -> String {

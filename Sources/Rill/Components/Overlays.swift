@@ -46,7 +46,8 @@ public struct Dialog: Component {
 }
 
 /// Tabs: a row of tab buttons and the panel of the selected one, the selection kept in a var:
-/// `<div class="rill-tabs">` with a `tablist` and `tabpanel`s.
+/// `<div class="rill-tabs">` with a `tablist` and `tabpanel`s. The selected tab is the one Tab
+/// stop of the list; the left and right arrow keys, Home and End select another.
 ///
 /// ```swift
 /// Tabs(selection: SettingsState.$tab, onChange: SettingsState.event.setTab, tabs: [
@@ -76,6 +77,8 @@ public struct Tabs: Component {
                     "type": .literal("button"), "role": .literal("tab"), "id": .literal(.string("rill-tab-\(tab.id)")),
                     "aria-controls": .literal(.string("rill-panel-\(tab.id)")),
                     "aria-selected": .op("cond", [selected, .literal("true"), .literal("false")]),
+                    // Only the selected tab is a Tab stop; the arrow keys move between tabs.
+                    "tabindex": .op("cond", [selected, .literal("0"), .literal("-1")]),
                 ],
                 on: ["click": onChange(tab.id).eventCall.handler()], children: textNodes([tab.title]))
         }

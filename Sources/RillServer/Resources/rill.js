@@ -8,7 +8,7 @@
   // `value`, `checked` and `selected` as attributes are a form field's initial state, which a
   // reset goes back to; the live state of a bound control is the property of the same name.
   const ALLOWED_ATTRS = new Set(("id type min max step placeholder href src alt for name title role " +
-    "value checked selected rows autocomplete scope").split(" "));
+    "value checked selected rows autocomplete scope tabindex").split(" "));
   const ALLOWED_PROPS = new Set(["value", "checked", "disabled", "hidden", "open"]);
   const ALLOWED_EVENTS = new Set(("click dblclick change input submit keydown keyup focus blur mouseenter mouseleave " +
     "mount unmount close").split(" "));
@@ -1088,6 +1088,22 @@
     mount(render(page.root, null, rootOwner), root, null);
   }
 
+  // Arrow keys, Home and End move between the tabs of a tab list and select the one reached.
+  function watchTabLists() {
+    document.addEventListener("keydown", (event) => {
+      const tab = event.target instanceof Element ? event.target.closest('[role="tab"]') : null;
+      const list = tab && tab.closest('[role="tablist"]');
+      if (!list || !["ArrowLeft", "ArrowRight", "Home", "End"].includes(event.key)) return;
+      const tabs = [...list.querySelectorAll('[role="tab"]')];
+      const index = tabs.indexOf(tab);
+      const next = { ArrowLeft: index - 1, ArrowRight: index + 1, Home: 0, End: tabs.length - 1 }[event.key];
+      const target = tabs[(next + tabs.length) % tabs.length];
+      event.preventDefault();
+      target.focus();
+      target.click();
+    });
+  }
+
   function watchLinks() {
     document.addEventListener("click", (event) => {
       const url = appLink(event);
@@ -1478,6 +1494,7 @@
     root.replaceChildren();
     mount(render(page.root, null, rootOwner), root, null);
     watchLinks();
+    watchTabLists();
 
     Object.defineProperty(window, "__rill", {
       value: Object.freeze({
