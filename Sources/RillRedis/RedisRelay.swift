@@ -15,6 +15,7 @@ final class RedisRelay: UpdateRelay {
     private let logger: Logger
     private let deliver = Mutex<(@Sendable (Token, StateUpdate) -> Void)?>(nil)
     private let superseded = Mutex<(@Sendable (Token) -> Void)?>(nil)
+    private let lost = Mutex<(@Sendable () -> Void)?>(nil)
 
     /// Updates published for tabs connected elsewhere, and received for tabs connected here.
     private let sent = Counter(label: "rill_relay_messages_total", dimensions: [("direction", "out")])
@@ -31,9 +32,19 @@ final class RedisRelay: UpdateRelay {
         self.logger = logger
     }
 
-    func bind(deliver: @escaping @Sendable (Token, StateUpdate) -> Void, superseded: @escaping @Sendable (Token) -> Void) {
+    func bind(
+        deliver: @escaping @Sendable (Token, StateUpdate) -> Void, superseded: @escaping @Sendable (Token) -> Void,
+        lost: @escaping @Sendable () -> Void
+    ) {
         self.deliver.withLock { $0 = deliver }
         self.superseded.withLock { $0 = superseded }
+        self.lost.withLock { $0 = lost }
+    }
+
+    /// The subscription came back after a loss: pub/sub keeps nothing, so whatever was published
+    /// for tabs here meanwhile is gone, and each of them is sent its state again.
+    func reconnected() {
+        lost.withLock { $0 }?()
     }
 
     /// A process holds the socket exactly while it subscribes to the tab's channel.
@@ -90,7 +101,9 @@ final class RedisRelay: UpdateRelay {
             object["e"] = .object(reported)
         }
         if !update.commands.isEmpty { object["c"] = .array(update.commands.map(\.json)) }
-        if !update.done.isEmpty { object["n"] = .array(update.done.map(JSON.int)) }
+        if !update.acks.isEmpty { object["n"] = .array(update.acks.map(JSON.int)) }
+        if let base = update.base { object["f"] = .int(base) }
+        if let version = update.version { object["v"] = .int(version) }
         return .object(object)
     }
 
@@ -117,10 +130,15 @@ final class RedisRelay: UpdateRelay {
         if case .array(let relayed)? = json["c"] {
             commands = relayed.compactMap(PageCommand.init(json:))
         }
-        var done: [Int] = []
+        var acks: [Int] = []
         if case .array(let ids)? = json["n"] {
-            done = ids.compactMap { if case .int(let id) = $0 { id } else { nil } }
+            acks = ids.compactMap { if case .int(let id) = $0 { id } else { nil } }
         }
-        return StateUpdate(delta: delta, isHydration: json["h"] == true, error: error, commands: commands, done: done)
+        var base: Int?
+        if case .int(let number)? = json["f"] { base = number }
+        var version: Int?
+        if case .int(let number)? = json["v"] { version = number }
+        return StateUpdate(
+            delta: delta, isHydration: json["h"] == true, error: error, commands: commands, acks: acks, base: base, version: version)
     }
 }

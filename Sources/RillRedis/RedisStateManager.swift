@@ -73,7 +73,10 @@ public final class RedisStateManager: StateManager {
                 }
             }
         }
-        subscriber.onReconnect { lock.reconnected() }
+        subscriber.onReconnect {
+            lock.reconnected()
+            updates.reconnected()
+        }
         Task { try? await subscriber.subscribe(RedisTabLock.channels) }
     }
 

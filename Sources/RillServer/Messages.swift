@@ -13,6 +13,8 @@ enum Incoming {
     case navigate(path: String)
     /// The values the page had kept for the app's ``BrowserStorage`` vars, by var path.
     case storage([String: JSON])
+    /// The page missed a delta (the versions have a gap) and asks for its whole state.
+    case resync
 
     /// Parses one text message; the error says what was wrong, for the tab to read.
     init(_ text: some Collection<UInt8>) throws(ProtocolError) {
@@ -26,7 +28,7 @@ enum Incoming {
             throw ProtocolError("message must be a JSON object, got \(json.kindName)")
         }
         guard case .string(let type)? = object["type"] else {
-            throw ProtocolError("message has no string 'type'; a tab sends \"event\", \"navigate\", \"storage\" and \"ping\"")
+            throw ProtocolError("message has no string 'type'; a tab sends \"event\", \"navigate\", \"storage\", \"resync\" and \"ping\"")
         }
         if type == "ping" {
             switch object["id"] {
@@ -35,6 +37,10 @@ enum Incoming {
             default:
                 throw ProtocolError("ping message needs a number or string 'id'")
             }
+            return
+        }
+        if type == "resync" {
+            self = .resync
             return
         }
         if type == "storage" {
@@ -52,7 +58,7 @@ enum Incoming {
             return
         }
         guard type == "event" else {
-            throw ProtocolError("unknown message type '\(type.clipped())'; a tab sends \"event\", \"navigate\", \"storage\" and \"ping\"")
+            throw ProtocolError("unknown message type '\(type.clipped())'; a tab sends \"event\", \"navigate\", \"storage\", \"resync\" and \"ping\"")
         }
         guard case .string(let name)? = object["name"], !name.isEmpty else {
             throw ProtocolError("event message has no string 'name', e.g. \"my_task_state.toggle_running\"")
@@ -95,9 +101,11 @@ extension StateUpdate {
             message = ["type": "hydrate", "token": .string(token.rawValue), "state": Self.object(delta)]
         } else {
             message = ["type": "delta", "delta": Self.object(delta)]
+            if let base { message["from"] = .int(base) }
         }
+        if error == nil, let version { message["v"] = .int(version) }
         if !commands.isEmpty { message["commands"] = .array(commands.map(\.json)) }
-        if !done.isEmpty { message["done"] = .array(done.map(JSON.int)) }
+        if !acks.isEmpty { message["acks"] = .array(acks.map(JSON.int)) }
         return .object(message)
     }
 

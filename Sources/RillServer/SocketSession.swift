@@ -60,6 +60,8 @@ struct SocketSession: Sendable {
                 app.navigate(sink.token, to: path)
             case .storage(let values):
                 app.restore(values, from: sink.token)
+            case .resync:
+                app.resync(sink.token)
             }
         } catch {
             let (log, dropped) = app.logBudget.take(sink.token)

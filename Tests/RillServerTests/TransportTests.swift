@@ -67,7 +67,7 @@ import Testing
         try await tab.client.send("[1, 2]")
         #expect(try await tab.error() == "message must be a JSON object, got array")
         try await tab.send(["type": "subscribe"])
-        #expect(try await tab.error() == "unknown message type 'subscribe'; a tab sends \"event\", \"navigate\", \"storage\" and \"ping\"")
+        #expect(try await tab.error() == "unknown message type 'subscribe'; a tab sends \"event\", \"navigate\", \"storage\", \"resync\" and \"ping\"")
         try await tab.send(["type": "navigate"])
         #expect(try await tab.error() == "navigate message needs a 'path' starting with '/', at most 4096 bytes")
         try await tab.send(["type": "navigate", "path": "javascript:x"])

@@ -30,6 +30,8 @@ public final class EventScope: Sendable {
         var commands: [PageCommand] = []
         /// The first command that broke its rules: the scope fails with it.
         var refused: InvalidCommandError?
+        /// The tab asked for its whole state: the scope ends with a hydration.
+        var rehydrate = false
         var open = true
     }
 
@@ -161,7 +163,8 @@ public final class EventScope: Sendable {
             try Self.ensureOpen(work)
             if let refused = work.refused { throw refused }
             work.state[S.self] = state
-            let update = StateUpdate(delta: work.state.delta(from: work.sent), commands: work.commands)
+            var update = StateUpdate(delta: work.state.delta(from: work.sent), commands: work.commands)
+            work.state.number(&update)
             work.sent = work.state
             work.commands = []
             return update
@@ -169,32 +172,44 @@ public final class EventScope: Sendable {
         if !update.isEmpty { await app.deliver(token, update) }
     }
 
+    /// Ends the scope with the tab's whole state instead of a delta: the page lost its place.
+    func resync() {
+        work.withLock { $0.rehydrate = true }
+    }
+
     /// Closes the scope and returns the state to commit and what the tab has not been sent yet
-    /// (`nil` for nothing). Throws the error of a refused command; then the scope stays open
+    /// (not numbered yet). Throws the error of a refused command; then the scope stays open
     /// for ``abandon()``.
-    func finish() throws -> (TabState, StateUpdate?) {
+    func finish() throws -> (TabState, StateUpdate) {
         try work.withLock { work in
             if let refused = work.refused { throw refused }
         }
         access.close()
         return work.withLock { work in
             work.open = false
-            let update = StateUpdate(delta: work.state.delta(from: work.sent), commands: work.commands)
-            return (work.state, update.isEmpty ? nil : update)
+            if work.rehydrate {
+                return (work.state, StateUpdate(delta: work.state.hydrate(), isHydration: true, commands: work.commands))
+            }
+            return (work.state, StateUpdate(delta: work.state.delta(from: work.sent), commands: work.commands))
         }
     }
 
-    /// Closes the scope without committing; if updates were pushed, returns the delta that takes
-    /// the tab back to the state before the scope.
-    func abandon() -> Delta {
+    /// Closes the scope without committing any change of state. Returns the delta that takes
+    /// the tab back to the state before the scope (empty unless updates were pushed), and the
+    /// state before the scope with the versions the pushes used: what must still be saved, so
+    /// the next delta's version follows them.
+    func abandon() -> (back: Delta, before: TabState) {
         access.close()
         return work.withLock { work in
             work.open = false
-            guard !work.sent.touched.isEmpty else { return [:] }
+            var before = work.original
+            before.delivery = work.sent.delivery
+            before.deliveryChanged = work.sent.delivery != work.original.delivery
+            guard !work.sent.touched.isEmpty else { return ([:], before) }
             var back = work.original
             back.touched = work.sent.touched
             back.computed = work.sent.computed
-            return back.delta(from: work.sent)
+            return (back.delta(from: work.sent), before)
         }
     }
 

@@ -24,6 +24,9 @@ public final class App: Sendable {
     public let maxQueuedBytes: Int
     /// Background tasks a tab may have running at once; more are refused with an error.
     public let maxTasksPerTab: Int
+    /// How many of a tab's most recent event ids are remembered as applied, so that an event the
+    /// page sends again is not run twice (``AppliedEvents``).
+    public let eventWindow: Int
     /// Events a tab may send over its socket although no page's component sends them, by full name.
     public let publicEvents: Set<String>
     /// What a tab's socket may send: every page's events and ``publicEvents``; `nil` (an app
@@ -88,6 +91,9 @@ public final class App: Sendable {
     ///   - maxQueuedEvents: Events a tab may have waiting (default 1000); more are refused with an error.
     ///   - maxQueuedBytes: Bytes of socket messages a tab's waiting events may take (default 16 MiB).
     ///   - maxTasksPerTab: Background tasks a tab may have running at once (default 16).
+    ///   - eventWindow: How many of a tab's latest event ids are kept as applied (default 1024):
+    ///     an event sent again with one of them is acknowledged and not run. Keep it well above
+    ///     the number of events a page may hold while offline (its outbox keeps 500).
     ///   - publicEvents: Full names of events a tab may send although no page's component does,
     ///     e.g. for a script of your own on the page. Without pages, every event is public.
     ///   - logger: Where the app logs failed events and slow locks.
@@ -102,6 +108,7 @@ public final class App: Sendable {
         maxQueuedEvents: Int = 1000,
         maxQueuedBytes: Int = 16 << 20,
         maxTasksPerTab: Int = 16,
+        eventWindow: Int = 1024,
         publicEvents: Set<String> = [],
         slowLockWarning: Duration = .seconds(1),
         logger: Logger = Logger(label: "rill")
@@ -119,13 +126,15 @@ public final class App: Sendable {
         self.maxQueuedEvents = maxQueuedEvents
         self.maxQueuedBytes = maxQueuedBytes
         self.maxTasksPerTab = maxTasksPerTab
+        self.eventWindow = max(1, eventWindow)
         self.publicEvents = publicEvents
         self.callable = pages.isEmpty ? nil : (pages + [notFound]).reduce(publicEvents) { $0.union($1.events) }
         self.logger = logger
         self.lockWatch = LockWatch(threshold: slowLockWarning, logger: logger)
         manager.relay?.bind(
             deliver: { [weak self] token, update in self?.deliverHere(token, update) },
-            superseded: { [weak self] token in self?.supersede(token) })
+            superseded: { [weak self] token in self?.supersede(token) },
+            lost: { [weak self] in self?.resyncAll() })
     }
 
     // MARK: Tabs
@@ -159,7 +168,8 @@ public final class App: Sendable {
         }
         let lease = try await manager.acquire(token, registry: registry)
         var state = lease.state
-        let delta = state.hydrate()
+        var hydration = StateUpdate(delta: state.hydrate(), isHydration: true)
+        state.number(&hydration)
         do {
             if !state.touched.isEmpty { try await lease.commit(state) }
         } catch {
@@ -173,7 +183,7 @@ public final class App: Sendable {
             return (true, previous)
         }
         if connected {
-            sink.send(StateUpdate(delta: delta, isHydration: true))
+            sink.send(hydration)
             if replaced == nil {
                 metrics.tabsConnected.increment()
                 // A takeover is the same connection continuing: only a new one is announced.
@@ -189,6 +199,11 @@ public final class App: Sendable {
         await lease.release()
         replaced?.close(.superseded)
         return connected
+    }
+
+    /// An event the tab's state records as applied; it is acknowledged instead of run.
+    struct Replayed: Error {
+        let id: Int
     }
 
     /// Stops the app: refuses new events, waits up to `gracePeriod` for queued events and
@@ -426,10 +441,13 @@ public final class App: Sendable {
                 try enqueue(token, QueuedEvent(name: event.name, id: id, bytes: bytes, run: try decode(payload)))
             case .background(let cancelOnDisconnect, let decode):
                 let body = try decode(payload)
-                if event.cancelInFlight, let id = event.cancelID { tasks.cancel(token: token, id: id) }
-                try start(token, name: event.name, id: event.cancelID, cancelOnDisconnect: cancelOnDisconnect, body)
-                // For the page, a task's event is done once the task started.
-                if let id { post(token, StateUpdate(done: [id])) }
+                guard let id else {
+                    if event.cancelInFlight, let id = event.cancelID { tasks.cancel(token: token, id: id) }
+                    return try start(token, name: event.name, id: event.cancelID, cancelOnDisconnect: cancelOnDisconnect, body)
+                }
+                // A page's event starts its task once: its id is recorded in a commit, in the
+                // tab's queue, and the task starts after it.
+                try enqueue(token, QueuedEvent(name: event.name, id: id, bytes: bytes) { scope in scope.chain(event) })
             }
         } catch {
             metrics.eventsRefused.increment()
@@ -460,8 +478,11 @@ public final class App: Sendable {
         while let event = queues.withLock({ $0[token]?.events.first }) {
             metrics.queueWait.record(from: event.enqueued)
             do {
-                try await locked(token, holder: event.name, done: event.id) { scope in try await event.run(scope) }
+                try await locked(token, holder: event.name, event: event.id) { scope in try await event.run(scope) }
                 metrics.eventsOK.increment()
+            } catch let replayed as Replayed {
+                metrics.eventsReplayed.increment()
+                post(token, StateUpdate(acks: [replayed.id]))
             } catch {
                 metrics.eventsFailed.increment()
                 report(token, event: event.name, id: event.id, error)
@@ -481,16 +502,17 @@ public final class App: Sendable {
     // MARK: The lock path
 
     /// Holds the tab's lock around `body`: commits what it changed, sends the delta, then runs
-    /// the events it chained; or, if it throws, discards everything (and takes back updates it
-    /// pushed).
+    /// the events it chained; or, if it throws, discards every change of state (and takes back
+    /// updates it pushed).
     ///
     /// A task that inherited an open scope of the same tab — the holder itself, an `async let`
     /// or task-group child, or a `Task {}` started inside it — gets ``NestedLockError`` at once:
     /// the lock is free only when that scope ends, and it may be waiting for this very task.
-    /// `holder` names the event or task for the slow-lock warning; `done` is the id the page gave
-    /// the event, sent with its changes (or alone) once they are committed.
+    /// `holder` names the event or task for the slow-lock warning. `id` is the id the page gave
+    /// the event: if the tab's state records it as applied, `body` does not run and ``Replayed``
+    /// is thrown; else it is recorded in the same commit as the changes and acknowledged with them.
     func locked<R>(
-        _ token: Token, kind: EventScope.Kind = .handler, holder: String, done id: Int? = nil,
+        _ token: Token, kind: EventScope.Kind = .handler, holder: String, event id: Int? = nil,
         _ body: (EventScope) async throws -> R
     ) async throws -> R {
         if let current = EventScope.current, current.token == token, current.isOpen {
@@ -509,43 +531,53 @@ public final class App: Sendable {
         do {
             // A task cancelled while it waited runs no block, even when the lock was handed to it.
             try Task.checkCancellation()
+            if let id, lease.state.delivery.applied.contains(id) { throw Replayed(id: id) }
             let result = try await EventScope.$current.withValue(scope) { try await body(scope) }
             var (state, update) = try scope.finish()
             if let id {
-                // With the changes, so the page sees the form's answer and its focus or other
-                // commands in one message.
-                update = update ?? StateUpdate()
-                update?.done.append(id)
+                state.applied(id, window: eventWindow)
+                update.acks.append(id)
             }
-            // The delta leaves after the commit and before the release, so a tab sees changes
-            // in commit order and never one that was not saved. A tab connected elsewhere gets
-            // it from the commit itself.
-            let sink = update == nil ? nil : connections.withLock { $0[token]?.sink }
-            do {
-                try await lease.commit(state, relaying: sink == nil ? update : nil)
-            } catch let error as LockExpiredError {
-                throw error
-            } catch {
-                // The store may have saved the change before its reply was lost: once it can be
-                // read again, the tab gets its whole state, so it shows what was committed.
-                resync(token)
-                throw error
-            }
-            if let update { sink?.send(update) }
+            state.number(&update)
+            try await commit(lease, state, update)
             await lease.release()
             for next in scope.chained { send(next, to: token) }
             return result
         } catch {
-            let back = scope.abandon()
-            if !back.isEmpty { await deliver(token, StateUpdate(delta: back)) }
+            var (back, before) = scope.abandon()
+            if before.deliveryChanged || !back.isEmpty {
+                // Only the versions the pushed updates used are saved, so the next delta follows them.
+                var update = StateUpdate(delta: back)
+                before.number(&update)
+                try? await commit(lease, before, update)
+            }
             await lease.release()
             throw error
         }
     }
 
+    /// Saves `state` under the held lease and sends `update` after the save and before the
+    /// release, so a tab sees changes in commit order and never one that was not saved. A tab
+    /// connected elsewhere gets it from the commit itself.
+    private func commit(_ lease: any StateLease, _ state: TabState, _ update: StateUpdate) async throws {
+        let token = state.token
+        let sink = update.isEmpty ? nil : connections.withLock { $0[token]?.sink }
+        do {
+            try await lease.commit(state, relaying: sink == nil && !update.isEmpty ? update : nil)
+        } catch let error as LockExpiredError {
+            throw error
+        } catch {
+            // The store may have saved the change before its reply was lost: once it can be
+            // read again, the tab gets its whole state, so it shows what was committed.
+            recover(token)
+            throw error
+        }
+        if !update.isEmpty { sink?.send(update) }
+    }
+
     /// Sends a connected tab its whole state again, retrying with backoff while the store cannot
     /// be read (for about half a minute).
-    private func resync(_ token: Token) {
+    private func recover(_ token: Token) {
         Task.detached { [weak self] in
             for attempt in 0..<7 {
                 try? await Task.sleep(for: .milliseconds(250) * (1 << attempt))
@@ -553,7 +585,9 @@ public final class App: Sendable {
                 do {
                     let lease = try await self.manager.acquire(token, registry: self.registry)
                     var state = lease.state
-                    self.deliverHere(token, StateUpdate(delta: state.hydrate(), isHydration: true))
+                    var hydration = StateUpdate(delta: state.hydrate(), isHydration: true)
+                    state.number(&hydration)
+                    self.deliverHere(token, hydration)
                     await lease.release()
                     return
                 } catch {
@@ -561,6 +595,30 @@ public final class App: Sendable {
                 }
             }
         }
+    }
+
+    /// The name a tab's request for its whole state has in its queue.
+    private static let resyncName = "resync"
+
+    /// Sends the tab its whole state and version, in its event queue: its page saw a gap in the
+    /// versions of its deltas, or the app may have missed updates relayed for it.
+    public func resync(_ token: Token) {
+        // One waiting request answers any number made meanwhile.
+        if queues.withLock({ $0[token]?.events.last?.name == Self.resyncName }) { return }
+        do {
+            try enqueue(token, QueuedEvent(name: Self.resyncName, id: nil, bytes: 0) { scope in scope.resync() })
+        } catch {
+            report(token, event: Self.resyncName, error)
+        }
+    }
+
+    /// Resyncs every tab connected here: updates relayed for them may have been lost.
+    private func resyncAll() {
+        let tokens = connections.withLock { Array($0.keys) }
+        if !tokens.isEmpty {
+            logger.notice("relayed updates may have been missed; resending every tab its state", metadata: ["tabs": "\(tokens.count)"])
+        }
+        for token in tokens { resync(token) }
     }
 
     /// Changes a tab's state from any task — one the framework did not start too — exactly like

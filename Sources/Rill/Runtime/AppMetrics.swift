@@ -6,9 +6,11 @@ import CoreMetrics
 /// `MetricsSystem.bootstrap` before the app was made (a served app with `--metrics` exports them
 /// as Prometheus text at `/metrics`); without one they cost a call that does nothing.
 struct AppMetrics: Sendable {
-    /// Events run from a tab's queue, by outcome: `ok` or `failed`.
+    /// Events run from a tab's queue, by outcome: `ok`, `failed` or `replayed`.
     let eventsOK = Counter(label: "rill_events_total", dimensions: [("outcome", "ok")])
     let eventsFailed = Counter(label: "rill_events_total", dimensions: [("outcome", "failed")])
+    /// Events the page sent again after they had been applied: acknowledged, not run.
+    let eventsReplayed = Counter(label: "rill_events_total", dimensions: [("outcome", "replayed")])
     /// Events refused before running: unknown, not sendable from a page, a full queue, a bad payload.
     let eventsRefused = Counter(label: "rill_events_total", dimensions: [("outcome", "refused")])
     /// From an event joining its tab's queue to its handler starting.

@@ -11,33 +11,58 @@ public struct StateUpdate: Sendable, Equatable {
     public var error: EventError?
     /// What the page is asked to do, in the order handlers emitted it.
     public var commands: [PageCommand]
-    /// The ids of the page's events that finished (their changes are in this update or came
-    /// before it), so a form knows its submit is done. A failed event's id is in ``error``.
-    public var done: [Int]
+    /// The ids of the page's events this update acknowledges: applied and committed (their
+    /// changes are in this update or came before it), or sent again after they had been. The
+    /// page drops them from its outbox. A failed event's id is in ``error``.
+    public var acks: [Int]
+    /// The tab's version this delta applies on; `nil` for a hydration and for an update that
+    /// changes no state.
+    public var base: Int?
+    /// The tab's version once this update is applied; `nil` when it changes no state.
+    public var version: Int?
+    /// The base of a coalesced update whose parts were not consecutive versions: no page is at
+    /// it, so the page that gets it applies nothing and asks for its whole state.
+    public static let brokenBase = -1
 
     /// Creates an update.
-    public init(delta: Delta = [:], isHydration: Bool = false, error: EventError? = nil, commands: [PageCommand] = [], done: [Int] = []) {
+    public init(
+        delta: Delta = [:], isHydration: Bool = false, error: EventError? = nil, commands: [PageCommand] = [], acks: [Int] = [],
+        base: Int? = nil, version: Int? = nil
+    ) {
         self.delta = delta
         self.isHydration = isHydration
         self.error = error
         self.commands = commands
-        self.done = done
+        self.acks = acks
+        self.base = base
+        self.version = version
     }
 
-    /// Whether there is nothing to send: no change, no error, no command.
-    var isEmpty: Bool { delta.isEmpty && !isHydration && error == nil && commands.isEmpty && done.isEmpty }
+    /// Whether there is nothing to send: no change, no error, no command, no acknowledgement.
+    var isEmpty: Bool { delta.isEmpty && !isHydration && error == nil && commands.isEmpty && acks.isEmpty }
 }
 
 extension StateUpdate {
     /// Folds a later update into this one, as if both had been applied in order: the newest
-    /// value of each var wins, a hydration replaces the state before it, and the commands of
-    /// both are kept in order. Errors are not updates of state; merge only updates without ``error``.
+    /// value of each var wins, a hydration replaces the state before it, the commands and
+    /// acknowledgements of both are kept in order, and the versions covered run from this one's
+    /// base to the later one's version. Errors are not updates of state; merge only updates
+    /// without ``error``.
     public mutating func merge(_ later: StateUpdate) {
         commands += later.commands
-        done += later.done
+        acks += later.acks
         if later.isHydration {
-            (delta, isHydration) = (later.delta, true)
+            (delta, isHydration, base, version) = (later.delta, true, nil, later.version)
             return
+        }
+        if let next = later.version {
+            if version == nil, !isHydration {
+                base = later.base
+            } else if version != later.base {
+                // A hole between the two: no page is at this base, so the page asks for its whole state.
+                (base, isHydration) = (Self.brokenBase, false)
+            }
+            version = next
         }
         for (state, vars) in later.delta {
             delta[state, default: [:]].merge(vars) { _, newer in newer }

@@ -10,6 +10,7 @@ public final class MemoryStateManager: StateManager {
     private struct Stored {
         var states: [String: any LiveState]
         var computed: [String: [String: JSON]]
+        var delivery: Delivery
         var lastUsed: ContinuousClock.Instant
     }
 
@@ -84,7 +85,7 @@ public final class MemoryStateManager: StateManager {
             stored.tabs[token]?.lastUsed = now
             return stored.tabs[token]
         }
-        return TabState(token: token, registry: registry, states: tab?.states ?? [:], computed: tab?.computed ?? [:])
+        return TabState(token: token, registry: registry, states: tab?.states ?? [:], computed: tab?.computed ?? [:], delivery: tab?.delivery ?? Delivery())
     }
 
     private final class Lease: StateLease {
@@ -100,7 +101,7 @@ public final class MemoryStateManager: StateManager {
         func commit(_ state: TabState, relaying update: StateUpdate?) async throws {
             let now = manager.now()
             manager.stored.withLock {
-                $0.tabs[state.token] = Stored(states: state.states, computed: state.computed, lastUsed: now)
+                $0.tabs[state.token] = Stored(states: state.states, computed: state.computed, delivery: state.delivery, lastUsed: now)
             }
         }
 

@@ -41,9 +41,13 @@ extension StateManager {
 /// Carries updates between processes that share states, so a change made in one process
 /// reaches a tab whose socket is with another.
 public protocol UpdateRelay: Sendable {
-    /// Hands the app the way to deliver updates that arrive for tabs connected here, and to
-    /// close a tab's socket here when the tab reconnected to another process.
-    func bind(deliver: @escaping @Sendable (Token, StateUpdate) -> Void, superseded: @escaping @Sendable (Token) -> Void)
+    /// Hands the app the way to deliver updates that arrive for tabs connected here, to close a
+    /// tab's socket here when the tab reconnected to another process, and to resend every tab
+    /// here its whole state when updates for them may have been lost (the relay lost its
+    /// connection and came back).
+    func bind(
+        deliver: @escaping @Sendable (Token, StateUpdate) -> Void, superseded: @escaping @Sendable (Token) -> Void,
+        lost: @escaping @Sendable () -> Void)
     /// Whether some process, this one or another, holds the tab's socket.
     func isAttached(_ token: Token) async throws -> Bool
     /// Asks whichever process holds the tab's socket to close it: the tab took it over elsewhere.

@@ -1,14 +1,16 @@
 // A tab's states as JSON, one entry per substate, for state managers that store them outside the process.
 
 extension TabState {
-    /// The substates written since load, each as `{"v": stored vars, "c": computed values}`.
-    /// A manager that serializes stores exactly these: a save writes only what changed.
+    /// The substates written since load, each as `{"v": stored vars, "c": computed values}`,
+    /// and ``delivery`` under ``deliveryField`` when it changed. A manager that serializes
+    /// stores exactly these: a save writes only what changed.
     public func encodedChanges() -> [String: JSON] {
         var fields: [String: JSON] = [:]
         for name in touched {
             guard let state = states[name] ?? registry.types[name]?.init() else { continue }
             fields[name] = ["v": state.storedValues(), "c": .object(computed[name] ?? [:])]
         }
+        if deliveryChanged { fields[Self.deliveryField] = delivery.json }
         return fields
     }
 
@@ -17,6 +19,7 @@ extension TabState {
     public func saved() -> TabState {
         var copy = self
         copy.touched = []
+        copy.deliveryChanged = false
         copy.access = nil
         return copy
     }
@@ -27,6 +30,7 @@ extension TabState {
     public init(token: Token, registry: StateRegistry, stored: [String: JSON], stale: (String, any Error) -> Void) {
         var states: [String: any LiveState] = [:]
         var computed: [String: [String: JSON]] = [:]
+        let delivery = stored[Self.deliveryField].map(Delivery.init(json:)) ?? Delivery()
         for (name, entry) in stored {
             guard let type = registry.types[name] else { continue }
             do {
@@ -36,6 +40,10 @@ extension TabState {
                 stale(name, error)
             }
         }
-        self.init(token: token, registry: registry, states: states, computed: computed)
+        self.init(token: token, registry: registry, states: states, computed: computed, delivery: delivery)
     }
+
+    /// The entry ``encodedChanges()`` keeps ``delivery`` under: no state's full name starts with `~`.
+    public static let deliveryField = "~delivery"
+
 }

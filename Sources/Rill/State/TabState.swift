@@ -21,6 +21,11 @@ public struct TabState: Sendable {
     /// Full names of the substates written since this value was loaded; only those are diffed
     /// and saved.
     public internal(set) var touched: Set<String> = []
+    /// The version the tab was last sent and the events applied to it: saved with every commit
+    /// that changes them.
+    public internal(set) var delivery: Delivery
+    /// Whether ``delivery`` changed since this value was loaded, so a save must write it.
+    public internal(set) var deliveryChanged = false
     /// Set while this value is the one a lock holder may change; the dynamic setters check it,
     /// so a copy that escaped its block cannot be written as if it were the tab.
     var access: Access?
@@ -36,11 +41,32 @@ public struct TabState: Sendable {
         self.init(token: token, registry: registry, states: [:], computed: [:])
     }
 
-    init(token: Token, registry: StateRegistry, states: [String: any LiveState], computed: [String: [String: JSON]]) {
+    init(token: Token, registry: StateRegistry, states: [String: any LiveState], computed: [String: [String: JSON]], delivery: Delivery = Delivery()) {
         self.token = token
         self.registry = registry
         self.states = states
         self.computed = computed
+        self.delivery = delivery
+    }
+
+    /// Numbers `update` when it carries a change of state: it applies on the tab's version and
+    /// leads to the next one.
+    mutating func number(_ update: inout StateUpdate) {
+        guard !update.delta.isEmpty || update.isHydration else { return }
+        if update.isHydration {
+            update.base = nil
+        } else {
+            update.base = delivery.version
+            delivery.version += 1
+            deliveryChanged = true
+        }
+        update.version = delivery.version
+    }
+
+    /// Records that the page's event `id` was applied, remembering at most `window` ids.
+    mutating func applied(_ id: Int, window: Int) {
+        delivery.applied.insert(id, capacity: window)
+        deliveryChanged = true
     }
 
     /// The tab's state of type `S`, its defaults if it was never changed.
