@@ -383,6 +383,7 @@ class FakeServer:
                     await connection.close(1003, "binary frames are not supported")
                     break
                 self.receive(connection, token, frame)
+                self.acknowledge(connection, frame)
         except ConnectionClosed:
             pass
         finally:
@@ -390,6 +391,16 @@ class FakeServer:
             del self.outboxes[connection]
             if self.sockets.get(token) is connection:
                 del self.sockets[token]
+
+    def acknowledge(self, connection, frame):
+        """Acknowledges an event with an id once it has run (or failed), as the real server does,
+        so the page drops it from its outbox."""
+        try:
+            message = json.loads(frame)
+        except ValueError:
+            return
+        if isinstance(message, dict) and message.get("type") == "event" and isinstance(message.get("id"), int):
+            self.post(connection, {"type": "delta", "delta": {}, "acks": [message["id"]]})
 
     def receive(self, connection, token, frame):
         try:

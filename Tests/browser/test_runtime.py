@@ -316,15 +316,22 @@ def test_reconnects_with_the_same_token_and_rehydrates(browser, server):
     OUTPUT.mkdir(exist_ok=True)
     browser.save_screenshot(str(OUTPUT / "runtime-reconnecting.png"))
 
+    # A click while cut off waits in the outbox, and the banner says so.
     buttons(browser)[0].click()
-    until(lambda: "Not connected: that action was not sent." in
-          [t.text for t in browser.find_elements(By.CSS_SELECTOR, ".rill-toast")], message="the dropped-event toast")
+    until(lambda: banner.text == "Connection lost. Reconnecting… 1 action waits and will be sent then.",
+          message="the waiting action in the banner")
+    assert js(browser, "window.__rill.pending") == 1
+    assert "rill-pending" in js(browser, "document.documentElement.className")
     assert buttons(browser)[0].text == "Start"
 
     server.start(initial={"my_task_state": {"counter": 42, "running": True}})
     until(lambda: js(browser, "window.__rill.connected"), timeout=8, message="the reconnect")
     until(lambda: heading(browser) == "42 /", message="the re-hydrated counter")
-    assert buttons(browser)[0].text == "Stop"
+    # The waiting click is sent to the new server once the page has its state: it toggles.
+    until(lambda: server.events("my_task_state.toggle_running"), message="the waiting click, sent")
+    until(lambda: js(browser, "window.__rill.pending") == 0, message="the outbox emptied by the acknowledgement")
+    until(lambda: buttons(browser)[0].text == "Start", message="the toggle applied")
+    assert "rill-pending" not in js(browser, "document.documentElement.className")
     assert not banner.is_displayed()
     assert server.connects() == [(token, token, True)]
     assert js(browser, "sessionStorage.getItem('rill-token')") == token

@@ -5,8 +5,8 @@ replies, and then comes back.
 What the runtime promises (rill.js):
 - `window.__rill.status` is "connecting", "live", "reconnecting" or "offline"; `connected` is
   true when live. Whenever the status is not live a `.rill-banner` (role=status) says so in plain
-  words ("Connecting…", "Connection lost. Reconnecting…"), and adds "Your last action may not
-  have reached the server." when an event went out unconfirmed (`mayHaveLostAction`).
+  words ("Connecting…", "Connection lost. Reconnecting…"), and adds how many actions wait in the
+  outbox to be sent ("2 actions wait and will be sent then."; `pending` counts them).
 - The page pings (`{"type":"ping","id":n}`) every 3 s and right after sending events; the server
   answers `{"type":"pong","id":n}`. No pong within 5 s means the socket is dead: the page says
   so and reconnects (attempts time out after 2.5 s, at most 2.5 s apart) with `resume=1`, so it
@@ -48,7 +48,7 @@ POLL_S = 0.05
 
 LOST = "Connection lost. Reconnecting…"
 CONNECTING = "Connecting…"
-MAY_NOT_HAVE_REACHED = "Your last action may not have reached the server."
+WAITING = re.compile(r"\d+ actions? waits? and will be sent then\.")
 
 # Installed before any page script runs: samples the status and the banner every 20 ms, so a
 # state that lasts only a moment is seen, and a failure can show what the page went through.
@@ -58,20 +58,20 @@ STATUS_RECORDER = """
   Object.defineProperty(window, "__statusLog", { value: log });
   let last = "";
   setInterval(() => {
-    let status, lost;
+    let status, pending;
     try {
       status = window.__rill ? window.__rill.status : undefined;
-      lost = window.__rill ? window.__rill.mayHaveLostAction : undefined;
+      pending = window.__rill ? window.__rill.pending : undefined;
     } catch (error) {
       status = "error: " + error;
     }
     const b = document.querySelector(".rill-banner");
     const banner = !!b && !b.hidden && b.getClientRects().length > 0 && getComputedStyle(b).visibility !== "hidden";
     const text = b ? b.textContent : null;
-    const key = JSON.stringify([status, banner, text, lost]);
+    const key = JSON.stringify([status, banner, text, pending]);
     if (key === last) return;
     last = key;
-    log.push({ t: Math.round(performance.now()), status, banner, text, mayHaveLostAction: lost });
+    log.push({ t: Math.round(performance.now()), status, banner, text, pending });
     if (log.length > 2000) log.splice(0, 1000);
   }, 20);
 })();
@@ -86,7 +86,7 @@ SNAPSHOT = """(() => {
     status: r ? r.status : null,
     connected: r ? r.connected : null,
     token: r ? r.token : null,
-    mayHaveLostAction: r ? r.mayHaveLostAction : null,
+    pending: r ? r.pending : null,
     state: r ? r.state : null,
     banner: {
       present: !!b,
@@ -253,13 +253,13 @@ class CounterPage:
         assert snap["connected"] is False, snap
         return snap
 
-    def action_may_be_lost(self, since, what):
-        """As outage_shown, for an outage that began with events unconfirmed: the page is
-        reconnecting and its banner adds that the last action may not have reached the server."""
-        snap = self.outage_shown(since, what, extra=lambda s: s["mayHaveLostAction"] is True)
+    def actions_wait(self, since, what):
+        """As outage_shown, for an outage that began with events not acknowledged: the page is
+        reconnecting and its banner adds how many actions wait to be sent."""
+        snap = self.outage_shown(since, what, extra=lambda s: (s["pending"] or 0) > 0)
         assert snap["status"] == "reconnecting", snap
         text = banner_text(snap)
-        assert LOST in text and MAY_NOT_HAVE_REACHED in text, snap["banner"]
+        assert LOST in text and WAITING.search(text), snap["banner"]
         return snap
 
     def stays_cut_off(self, seconds):
@@ -378,7 +378,7 @@ def test_a_network_gone_dark_is_noticed_by_the_missing_pongs(counter_page):
     # Sent while the page still believes it is live: lost on the way.
     page.click_toggle()
     page.click("Reset")
-    page.action_may_be_lost(since, "the page did not notice that the network went dark")
+    page.actions_wait(since, "the page did not notice that the network went dark")
     # Clicked while the page knows it is cut off: the page must stay as it is, not break.
     page.click_during_outage("toggle")
     page.click_during_outage("Reset")
@@ -391,8 +391,9 @@ def test_a_network_gone_dark_is_noticed_by_the_missing_pongs(counter_page):
 
 
 def test_replies_lost_on_the_way_back_are_noticed_and_the_actions_did_reach_the_server(counter_page):
-    """The server gets every message but none of its replies arrive: the page must say the last
-    action may not have reached the server, and after the reconnect show that it did."""
+    """The server gets every message but none of its replies arrive: the page keeps the actions
+    as waiting, sends them again after the reconnect, and the server, which had run them, only
+    acknowledges them."""
     page = counter_page
     before = page.open()
     assert page.counter() == 0 and page.running() is False
@@ -404,19 +405,22 @@ def test_replies_lost_on_the_way_back_are_noticed_and_the_actions_did_reach_the_
     page.click("Start")
     page.click("Reset")
     page.click("Reset")
-    page.action_may_be_lost(since, "the page did not notice that the server's replies stopped")
+    page.actions_wait(since, "the page did not notice that the server's replies stopped")
     page.screenshot("cut-off-drop-down.png")
-    # Reset only: clicked while cut off, whether or not the page sends it later, the counter
-    # still runs after the reconnect.
+    # Reset only: clicked while cut off, sent after the reconnect; the counter still runs.
     page.click_during_outage("Reset")
     page.click_during_outage("Reset")
     page.stays_cut_off(3)
     assert page.proxy.stats().get("dropped_bytes_down", 0) > 0, "the proxy dropped nothing the server sent"
 
     since = page.proxy.set_mode("pass")
-    snap = page.recovered(since, before)
+    page.recovered(since, before)
+    page.wait_until(lambda s: s["pending"] == 0, "the actions sent again were not acknowledged")
+    # The page sent Start twice, once before the cut and once after: run twice, it would have
+    # stopped the counter again.
+    snap = page.snapshot()
     assert snap["state"]["my_task_state"]["running"] is True, \
-        f"the Start sent during the outage did not reach the server: {snap['state']}"
+        f"the Start sent during the outage did not reach the server, or ran twice: {snap['state']}"
     shown = page.counter()
     deadline = time.monotonic() + 20
     while page.counter() <= shown:
@@ -431,9 +435,9 @@ def test_the_banner_leaves_the_controls_clickable(counter_page):
     page = counter_page
     page.open()
     since = page.proxy.set_mode("drop")
-    page.click("Reset")   # unconfirmed: the banner adds its second sentence
+    page.click("Reset")   # not acknowledged: the banner adds that it waits
     page.outage_shown(since, "the page did not notice that the network went dark",
-                      extra=lambda s: s["mayHaveLostAction"] is True)
+                      extra=lambda s: (s["pending"] or 0) > 0)
     page.screenshot("cut-off-banner.png")
     assert page.covered_controls() == [], "the banner covers controls (see test-output/cut-off-banner.png)"
 

@@ -14,6 +14,10 @@
     "mount unmount close").split(" "));
   const TOKEN_KEY = "rill-token";
   const RESUME_KEY = "rill-resume";
+  const OUTBOX_KEY = "rill-outbox";
+  // Events kept while they wait for the server's acknowledgement (offline, or on their way).
+  const MAX_OUTBOX = 500;
+  const MAX_OUTBOX_BYTES = 512 * 1024;
   const SUPERSEDED = 4001;
   const TOKEN_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
   const SVG_NS = "http://www.w3.org/2000/svg";
@@ -300,6 +304,7 @@
   // The edit records of inputs whose value or checked state follows a var. When the server
   // refuses an event or re-hydrates, echoes it owed will not come, so each control shows the state.
   const edits = new Set();
+  let holdEdits = false; // set while a hydrate lands with events still in the outbox
   const CONTROL_TAGS = new Set(["input", "textarea", "select"]);
 
   function resyncControls() {
@@ -369,6 +374,7 @@
     const binding = bind(owner, () => evaluate(value, scope), (v) => {
       const echo = edit.sent.indexOf(toText(v));
       // A value this field never sent is the server's own word and ends the run of echoes.
+      if (holdEdits && edit.sent.length > 0) return; // its own values are on their way again
       edit.sent.splice(0, echo >= 0 ? echo + 1 : edit.sent.length);
       if (edit.sent.length > 0) return;
       if (edit.dirty && document.activeElement === el) { edit.missed = true; return; } // written on blur
@@ -599,11 +605,14 @@
     return values;
   }
 
-  let lastEventId = 0;
+  // Numbers controls, so the events of one control can be told from another's.
+  const controlKeys = new WeakMap();
+  let nextControlKey = 0;
 
-  // An outgoing event, or null when the element's value does not convert and nothing is sent.
-  // With `withId` it carries a fresh id, which the server answers in `done` or in the error.
-  function eventMessage(handler, el, scope, withId = false) {
+  // An outgoing event (`body`, and `text`, its JSON), or null when the element's value does not
+  // convert and nothing is sent. An event that carries a control's value has a `key`: a newer
+  // value of the same control may replace it while it waits unsent.
+  function eventMessage(handler, el, scope) {
     const payload = {};
     for (const [name, expr] of Object.entries(handler.payload || {})) payload[name] = evaluate(expr, scope);
     if (handler.field) {
@@ -611,12 +620,11 @@
       if (value === undefined) return null;
       payload[handler.field] = value;
     }
-    const message = { type: "event", name: handler.event, payload };
-    if (withId) message.id = ++lastEventId;
-    const text = JSON.stringify(message);
-    const out = handler.field && handler.valueType !== "form" ? { text, value: payload[handler.field] } : { text };
-    if (withId) out.id = message.id;
-    return out;
+    const body = { type: "event", name: handler.event, payload };
+    const text = JSON.stringify(body);
+    if (!handler.field || handler.valueType === "form") return { body, text };
+    if (!controlKeys.has(el)) controlKeys.set(el, ++nextControlKey);
+    return { body, text, value: payload[handler.field], key: `${controlKeys.get(el)}:${handler.event}` };
   }
 
   // `domEvent` may name a key after a colon: `keydown:Enter` listens for Enter only.
@@ -713,10 +721,8 @@
     if (throttle) owner.push(() => clearTimeout(timer));
   }
 
-  // Mount events wait for the socket (the first render comes before it opens); unmount events
-  // go only if it is open, as a page being left cannot wait.
-  const waitingMounts = [];
-
+  // Mount and unmount events go through the outbox like any other: one from the first render
+  // waits there for the socket.
   function listenMount(el, domEvent, handler, scope, owner) {
     if (Array.isArray(handler.client)) {
       if (domEvent === "unmount") owner.push(() => runClient(handler.client));
@@ -725,21 +731,9 @@
     if (typeof handler.event !== "string") return;
     const message = () => eventMessage(handler, el, scope);
     if (domEvent === "unmount") {
-      owner.push(() => {
-        const m = message();
-        if (m && connected && socket && socket.readyState === WebSocket.OPEN) socket.send(m.text);
-      });
-    } else if (connected) {
-      queueMicrotask(() => { const m = message(); if (m) send(m); });
+      owner.push(() => { const m = message(); if (m) send(m); });
     } else {
-      waitingMounts.push({ el, message });
-    }
-  }
-
-  function sendWaitingMounts() {
-    for (const { el, message } of waitingMounts.splice(0)) {
-      const m = el.isConnected ? message() : null;
-      if (m) send(m);
+      queueMicrotask(() => { const m = el.isConnected ? message() : null; if (m) send(m); });
     }
   }
 
@@ -787,9 +781,10 @@
   function submitForm(form, handler, scope, sendNow) {
     if ([...pendingForms.values()].includes(form)) return; // a second Enter while the first runs
     clearFieldErrors(form);
-    const message = eventMessage(handler, form, scope, true);
-    if (!message || !sendNow(message)) return;
-    pendingForms.set(message.id, form);
+    const message = eventMessage(handler, form, scope);
+    const id = message ? sendNow(message) : 0;
+    if (!id) return;
+    pendingForms.set(id, form);
     const body = form.querySelector(":scope > fieldset");
     form.rillFocus = form.contains(document.activeElement) ? document.activeElement : null;
     form.setAttribute("aria-busy", "true");
@@ -797,7 +792,7 @@
   }
 
   // The server finished the form's event: `error` is the error message when it failed, or
-  // "lost" when the connection ended before the answer (the event may not have run).
+  // "lost" when its event will not be answered (the tab got a token of its own).
   function formDone(id, error) {
     const form = pendingForms.get(id);
     if (!form) return false;
@@ -870,7 +865,7 @@
     }
   }
 
-  // A new connection answers none of the old one's events: their forms are usable again.
+  // A tab given a token of its own drops the outbox: its forms are usable again.
   function releaseForms() {
     for (const id of [...pendingForms.keys()]) formDone(id, "lost");
   }
@@ -1267,6 +1262,113 @@
   let connected = false;
   let resume = false;
   let attempt = 0;
+  let version = null; // the state's version the page shows; null before the first hydrate
+  let resyncing = false; // asked for the whole state after a gap; deltas wait for it
+
+  // ---- The outbox ----
+  // Every event gets an id (increasing, per tab) and stays here until the server acknowledges
+  // it: in an `acks` list once its changes are committed (or it had been already), or in an
+  // error. While the socket is down events wait here, and each new socket sends them again in
+  // order; the server runs each id once. It lives in sessionStorage, so a reload keeps it.
+
+  let outbox = []; // { id, text, key, sent }
+  let outboxBytes = 0;
+  let lastEventId = 0;
+
+  function saveOutbox() {
+    stored(OUTBOX_KEY, JSON.stringify({ token, last: lastEventId, events: outbox.map(({ id, text, key }) => ({ id, text, key })) }));
+  }
+
+  function loadOutbox() {
+    let saved = null;
+    try {
+      saved = JSON.parse(stored(OUTBOX_KEY) || "null");
+    } catch {}
+    if (!isObject(saved)) return;
+    if (isNum(saved.last) && saved.last > 0) lastEventId = Math.floor(saved.last);
+    if (saved.token !== token || !Array.isArray(saved.events)) return;
+    for (const e of saved.events.slice(0, MAX_OUTBOX)) {
+      if (!isObject(e) || !isNum(e.id) || typeof e.text !== "string") continue;
+      outbox.push({ id: e.id, text: e.text, key: typeof e.key === "string" ? e.key : null, sent: false });
+      outboxBytes += e.text.length;
+      lastEventId = Math.max(lastEventId, e.id);
+    }
+  }
+
+  function live() {
+    return connected && !!socket && socket.readyState === WebSocket.OPEN;
+  }
+
+  // Sends an event, or keeps it for the next socket; returns its id, or 0 when the outbox is
+  // full and the event was not kept.
+  function send(message, edit) {
+    // While offline, a control's newer value replaces its older one still waiting unsent.
+    const last = outbox[outbox.length - 1];
+    const replaced = message.key && last && !last.sent && last.key === message.key ? last : null;
+    const id = lastEventId + 1;
+    const text = JSON.stringify({ ...message.body, id });
+    const count = outbox.length - (replaced ? 1 : 0);
+    if (count >= MAX_OUTBOX || outboxBytes - (replaced ? replaced.text.length : 0) + text.length > MAX_OUTBOX_BYTES) {
+      showToast(`${MAX_OUTBOX_FULL} That action was not kept.`);
+      showPending();
+      return 0;
+    }
+    if (replaced) {
+      outbox.pop();
+      outboxBytes -= replaced.text.length;
+    }
+    lastEventId = id;
+    const entry = { id, text, key: message.key || null, sent: false };
+    outbox.push(entry);
+    outboxBytes += text.length;
+    saveOutbox();
+    if (live()) {
+      socket.send(text);
+      entry.sent = true;
+      pingAfterEvent();
+    } else {
+      showPending();
+    }
+    if ("value" in message && edit) noteSent(edit, message.value);
+    return id;
+  }
+
+  const MAX_OUTBOX_FULL = "Too many actions are waiting to be sent.";
+
+  // Sends what the outbox holds that this socket has not carried yet, oldest first.
+  function flushOutbox() {
+    let any = false;
+    for (const entry of outbox) {
+      if (entry.sent) continue;
+      socket.send(entry.text);
+      entry.sent = true;
+      any = true;
+    }
+    if (any) pingAfterEvent();
+    showPending();
+  }
+
+  function acknowledge(ids, error) {
+    if (!Array.isArray(ids) || ids.length === 0) return false;
+    const done = new Set(ids);
+    const kept = outbox.filter((e) => !done.has(e.id));
+    if (kept.length !== outbox.length) {
+      outbox = kept;
+      outboxBytes = kept.reduce((n, e) => n + e.text.length, 0);
+      saveOutbox();
+    }
+    let shown = false;
+    for (const id of ids) shown = formDone(id, error || null) || shown;
+    showPending();
+    return shown;
+  }
+
+  // How many events wait for the socket: the page says so, and says when no more fit.
+  function showPending() {
+    const waiting = live() ? 0 : outbox.length;
+    document.documentElement.classList.toggle("rill-pending", waiting > 0);
+    if (status !== "live") setStatus(status);
+  }
 
   // ---- Knowing whether the socket works ----
   // A socket can stay "open" while no byte gets through (a dead Wi-Fi, a sleeping laptop, a
@@ -1275,12 +1377,9 @@
   // the socket is dead: the page says so and reconnects. The server may set these (page.connection).
   const connection = { heartbeat: 3000, timeout: 5000, connectTimeout: 2500, maxBackoff: 2500 };
   let status = "connecting";
-  let mayHaveLostAction = false;
   let pings = []; // { id, at } sent and not answered yet, oldest first
   let pingId = 0;
   let lastPingAt = 0;
-  let eventPing = 0; // the last ping id sent before the newest event
-  let unconfirmed = false; // an event went out that no answered ping has confirmed yet
   let pingSoon = false;
   let watchdog = 0;
   let connectTimer = 0;
@@ -1297,7 +1396,10 @@
       return;
     }
     const base = next === "offline" ? "You are offline. Reconnecting when the network is back…" : "Connection lost. Reconnecting…";
-    showBanner(mayHaveLostAction ? `${base} Your last action may not have reached the server.` : base);
+    const n = outbox.length;
+    if (n === 0) return showBanner(base);
+    const full = n >= MAX_OUTBOX ? ` ${MAX_OUTBOX_FULL}` : "";
+    showBanner(`${base} ${n} ${n === 1 ? "action waits" : "actions wait"} and will be sent then.${full}`);
   }
 
   function ping() {
@@ -1308,10 +1410,8 @@
     socket.send(JSON.stringify({ type: "ping", id: pingId }));
   }
 
-  // One ping after the events of this turn: its answer says they reached the server.
+  // One ping after the events of this turn: a socket that died under them is noticed at once.
   function pingAfterEvent() {
-    unconfirmed = true;
-    eventPing = pingId;
     if (pingSoon) return;
     pingSoon = true;
     queueMicrotask(() => {
@@ -1323,7 +1423,6 @@
   function pong(id) {
     if (!isNum(id)) return;
     pings = pings.filter((p) => p.id > id);
-    if (id > eventPing) unconfirmed = false;
   }
 
   function tick() {
@@ -1347,8 +1446,9 @@
     clearInterval(watchdog);
     clearTimeout(connectTimer);
     pings = [];
-    if (unconfirmed) mayHaveLostAction = true;
-    unconfirmed = false;
+    resyncing = false;
+    // The next socket carries every event not acknowledged yet; the server runs each once.
+    for (const entry of outbox) entry.sent = false;
     setStatus(next);
     reconnect(false);
   }
@@ -1361,19 +1461,11 @@
     reconnectTimer = setTimeout(connect, now ? 0 : ceiling / 2 + (Math.random() * ceiling) / 2);
   }
 
-  function send(message, edit) {
-    if (!socket || !connected || socket.readyState !== WebSocket.OPEN) {
-      showToast("Not connected: that action was not sent.");
-      return false;
-    }
-    socket.send(message.text);
-    pingAfterEvent();
-    if ("value" in message && edit) noteSent(edit, message.value);
-    return true;
-  }
-
-  function finished(ids) {
-    if (Array.isArray(ids)) for (const id of ids) formDone(id, null);
+  // A delta applies only on the version it names; after a gap the page asks for its state.
+  function resync() {
+    if (resyncing || !live()) return;
+    resyncing = true;
+    socket.send(JSON.stringify({ type: "resync" }));
   }
 
   function receive(data) {
@@ -1388,13 +1480,23 @@
       pong(message.id);
     } else if (message.type === "hydrate") {
       if (typeof message.token === "string" && TOKEN_PATTERN.test(message.token) && message.token !== token) {
+        // A token of its own (this tab was a duplicate): the events waiting were the other tab's.
         token = stored(TOKEN_KEY, message.token);
+        outbox = [];
+        outboxBytes = 0;
+        saveOutbox();
+        releaseForms();
       }
+      // Controls whose values are still in the outbox keep showing them: the state catches up
+      // once those events are sent again.
+      holdEdits = outbox.length > 0;
       replaceState(isObject(message.state) ? message.state : {});
+      holdEdits = false;
+      version = isNum(message.v) ? message.v : null;
+      resyncing = false;
       loadPending = false;
-      resyncControls();
-      finished(message.done);
-      releaseForms();
+      if (outbox.length === 0) resyncControls();
+      acknowledge(message.acks);
       runCommands(message.commands);
       clearTimeout(connectTimer);
       connected = true;
@@ -1402,17 +1504,23 @@
       attempt = 0;
       setStatus("live");
       syncStorage();
-      sendWaitingMounts();
-      if (mayHaveLostAction) {
-        mayHaveLostAction = false;
-        showToast("Reconnected. Your last action may not have reached the server: check that it took effect.");
-      }
+      flushOutbox();
     } else if (message.type === "delta" && isObject(message.delta)) {
-      applyDelta(message.delta);
-      finished(message.done);
+      if (isNum(message.v)) {
+        if (!resyncing && message.from === version) {
+          applyDelta(message.delta);
+          version = message.v;
+        } else {
+          resync();
+        }
+      } else {
+        applyDelta(message.delta);
+      }
+      acknowledge(message.acks);
       runCommands(message.commands);
     } else if (message.type === "error") {
-      if (!formDone(message.id, message)) showToast(toText(message.message) || "Something went wrong.");
+      const id = isNum(message.id) ? message.id : null;
+      if (!(id !== null && acknowledge([id], message))) showToast(toText(message.message) || "Something went wrong.");
       resyncControls();
     }
   }
@@ -1489,6 +1597,7 @@
     }
     token = loadToken();
     resume = takeResumeMark();
+    loadOutbox();
     addEventListener("pagehide", () => stored(RESUME_KEY, token));
     addEventListener("pageshow", (event) => event.persisted && stored(RESUME_KEY, null));
     root.replaceChildren();
@@ -1501,7 +1610,8 @@
         get state() { return JSON.parse(JSON.stringify(state)); },
         get connected() { return connected; },
         get status() { return status; },
-        get mayHaveLostAction() { return mayHaveLostAction; },
+        get pending() { return outbox.length; },
+        get version() { return version; },
         get token() { return token; },
       }),
     });
