@@ -109,7 +109,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "RillFixtures",
-            dependencies: ["Rill", "RillServer"],
+            dependencies: ["Rill", "RillServer", "RillRedis"],
             path: "Tests/Fixtures/App"
         ),
         .target(

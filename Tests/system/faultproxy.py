@@ -22,6 +22,11 @@ Modes (they apply to every connection, the open ones and the ones accepted later
 - ``drop_ws``: like ``pass``, except that a request asking for a WebSocket upgrade is discarded
   and its connection goes dark both ways (kept open, nothing forwarded): a handshake that hangs.
 
+Besides the modes, ``drop_frames(match, count, then)`` loses chosen WebSocket messages from the
+server: each text frame the server sends is read whole, and the first `count` whose text
+`match(text)` accepts are discarded; with ``then="cut"`` the connection is then ended cleanly, as
+a connection that died just after the server sent them would be.
+
 A connection that has lost bytes in a direction stays broken in that direction after the proxy
 is back in ``pass``, as a real connection whose packets were lost would (its byte stream has a
 hole in it); only connections accepted after the restore forward again.
@@ -60,6 +65,10 @@ class _Connection:
         self.closed = False
         self.lock = threading.Lock()
         self.threads = []
+        # The server's side, read as HTTP until a 101 answer and as WebSocket frames after it.
+        self.head = b""
+        self.framing = None   # None (reading the first answer), "http" or "ws"
+        self.frames = bytearray()
 
     def start(self):
         self.threads.append(threading.Thread(target=self._pump, args=("up",), daemon=True,
@@ -144,6 +153,18 @@ class _Connection:
                 if target is None or self._dropping(direction):
                     self.proxy._note("dropped_bytes_" + direction, len(data))
                     continue
+                if direction == "down":
+                    data, cut = self._filter_frames(data)
+                    if cut:
+                        if data:
+                            try:
+                                target.sendall(data)
+                            except OSError:
+                                pass
+                        self.end_cleanly()
+                        continue
+                    if not data:
+                        continue
                 try:
                     target.sendall(data)
                 except OSError:
@@ -159,6 +180,37 @@ class _Connection:
             if finished or self.proxy.stopping.is_set():
                 self.close()
 
+    def _filter_frames(self, data):
+        """What of `data` (from the server) to forward, and whether to cut the connection after it."""
+        if self.framing is None:
+            self.head += data
+            end = self.head.find(b"\r\n\r\n")
+            if end < 0 and len(self.head) < 65536:
+                return b"", False
+            head, rest = (self.head, b"") if end < 0 else (self.head[:end + 4], self.head[end + 4:])
+            self.head = b""
+            self.framing = "ws" if head.startswith(b"HTTP/1.1 101") else "http"
+            if self.framing == "http":
+                return head + rest, False
+            forwarded, cut = self._filter_frames(rest)
+            return head + forwarded, cut
+        if self.framing == "http":
+            return data, False
+        self.frames += data
+        out = bytearray()
+        while True:
+            frame = _take_frame(self.frames)
+            if frame is None:
+                return bytes(out), False
+            raw, opcode, payload = frame
+            if opcode == 1 and self.proxy._should_drop(payload):
+                self.proxy._note("dropped_frames")
+                self.proxy._log(f"#{self.number} dropped {payload[:120]!r}")
+                if self.proxy.after_drop == "cut":
+                    return bytes(out), True
+                continue
+            out += raw
+
     def close(self):
         with self.lock:
             if self.closed:
@@ -171,6 +223,28 @@ class _Connection:
                 except OSError:
                     pass
         self.proxy._forget(self)
+
+
+def _take_frame(buffer):
+    """Removes one whole unmasked frame from the front of `buffer`: (bytes, opcode, payload), or
+    None while it is incomplete."""
+    if len(buffer) < 2:
+        return None
+    length = buffer[1] & 0x7F
+    offset = 2
+    if length == 126:
+        if len(buffer) < 4:
+            return None
+        length, offset = int.from_bytes(buffer[2:4], "big"), 4
+    elif length == 127:
+        if len(buffer) < 10:
+            return None
+        length, offset = int.from_bytes(buffer[2:10], "big"), 10
+    if len(buffer) < offset + length:
+        return None
+    raw = bytes(buffer[:offset + length])
+    del buffer[:offset + length]
+    return raw, raw[0] & 0x0F, raw[offset:].decode("utf-8", "replace")
 
 
 def _asks_for_websocket(data):
@@ -191,6 +265,9 @@ class FaultProxy:
         self.counters = {}
         self.events = []          # (monotonic time, text), for failure messages
         self.accepted = 0
+        self.drop_match = None    # see drop_frames
+        self.drop_left = 0
+        self.after_drop = "keep"
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listener.bind(("127.0.0.1", 0))
@@ -219,6 +296,20 @@ class FaultProxy:
             for connection in open_now:
                 connection.end_cleanly()
         return time.monotonic()
+
+    def drop_frames(self, match, count=1, then="keep"):
+        """Discards the next `count` text messages from the server whose text `match` accepts;
+        with `then="cut"` each such loss also ends its connection."""
+        assert then in ("keep", "cut"), then
+        with self.lock:
+            self.drop_match, self.drop_left, self.after_drop = match, count, then
+
+    def _should_drop(self, text):
+        with self.lock:
+            if self.drop_left <= 0 or self.drop_match is None or not self.drop_match(text):
+                return False
+            self.drop_left -= 1
+            return True
 
     def stats(self):
         with self.lock:

@@ -1504,6 +1504,8 @@
       attempt = 0;
       setStatus("live");
       syncStorage();
+      // Acknowledgements lost with a gap are not known: every waiting event goes again.
+      for (const entry of outbox) entry.sent = false;
       flushOutbox();
     } else if (message.type === "delta" && isObject(message.delta)) {
       if (isNum(message.v)) {
