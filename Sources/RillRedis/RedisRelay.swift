@@ -98,6 +98,7 @@ final class RedisRelay: UpdateRelay {
             var reported: [String: JSON] = ["event": error.event.map(JSON.string) ?? .null, "message": .string(error.message)]
             if let id = error.id { reported["id"] = .int(id) }
             if !error.fields.isEmpty { reported["fields"] = .object(error.fields.mapValues(JSON.string)) }
+            if error.retry { reported["retry"] = true }
             object["e"] = .object(reported)
         }
         if !update.commands.isEmpty { object["c"] = .array(update.commands.map(\.json)) }
@@ -124,7 +125,7 @@ final class RedisRelay: UpdateRelay {
             if case .object(let given)? = reported["fields"] {
                 for (name, value) in given { if case .string(let text) = value { fields[name] = text } }
             }
-            error = EventError(event: event, message: message, id: id, fields: fields)
+            error = EventError(event: event, message: message, id: id, fields: fields, retry: reported["retry"] == true)
         }
         var commands: [PageCommand] = []
         if case .array(let relayed)? = json["c"] {

@@ -97,6 +97,7 @@ extension StateUpdate {
             message = ["type": "error", "event": error.event.map(JSON.string) ?? .null, "message": .string(error.message)]
             if let id = error.id { message["id"] = .int(id) }
             if !error.fields.isEmpty { message["fields"] = .object(error.fields.mapValues(JSON.string)) }
+            if error.retry { message["retry"] = true }
         } else if isHydration {
             message = ["type": "hydrate", "token": .string(token.rawValue), "state": Self.object(delta)]
         } else {

@@ -131,6 +131,43 @@ private func twoApps(states: [any LiveState.Type]) throws -> (App, App) {
     }
 }
 
+@Suite struct RetryTests {
+    @Test func anEventTheStoreFailedIsMarkedForThePageToSendAgainAndAHandlersFailureIsNot() async throws {
+        let manager = FailingCommitManager()
+        let app = App(states: [CounterState.self, FailState.self], manager: manager)
+        let tab = try await TestTab.connected(to: app)
+        manager.failing.withLock { $0 = true }
+        app.receive(CounterState.event.increment, from: tab.token, id: 1)
+        let failed = try await tab.receiveError()
+        #expect(failed.id == 1 && failed.retry, "the store failed: the page keeps the event")
+        manager.failing.withLock { $0 = false }
+        app.receive(FailState.event.failAfterChange, from: tab.token, id: 2)
+        let refused = try await tab.receiveError()
+        #expect(refused.id == 2 && !refused.retry, "the handler failed: sending it again would fail again")
+        // Sent again once the store is back, the first event runs once.
+        app.receive(CounterState.event.increment, from: tab.token, id: 1)
+        #expect(try await tab.receive().acks == [1])
+        app.receive(CounterState.event.increment, from: tab.token, id: 1)
+        #expect(try await tab.receive() == StateUpdate(acks: [1]))
+        #expect(try await tab.state(CounterState.self).count == 1)
+    }
+
+    @Test func anAppShuttingDownRefusesEventsForThePageToSendElsewhere() async throws {
+        let app = makeApp(states: [CounterState.self])
+        let tab = try await TestTab.connected(to: app)
+        // An event still running keeps the app, and the tab's connection, up while it shuts down.
+        tab.send(CounterState.event.waitAtGate)
+        #expect(try await eventually { Gates.shared.waiting(tab.token) == 1 })
+        let stopping = Task { await app.shutdown(gracePeriod: .seconds(30)) }
+        #expect(try await eventually { app.isShuttingDown })
+        app.receive(CounterState.event.increment, from: tab.token, id: 4)
+        let refused = try await tab.receiveError()
+        #expect(refused.id == 4 && refused.retry)
+        Gates.shared.open(tab.token)
+        await stopping.value
+    }
+}
+
 @Suite struct DeliveryTests {
     @Test func theWindowKeepsRunsOfIdsAndForgetsTheOldest() {
         var applied = AppliedEvents()

@@ -249,6 +249,10 @@ public final class App: Sendable {
         sink.close(.superseded)
     }
 
+    /// Whether ``shutdown(gracePeriod:)`` has begun: new events are refused (a readiness check
+    /// can report the process as going away).
+    public var isShuttingDown: Bool { closing.withLock { $0 } }
+
     /// Whether a tab with this token is connected.
     public func isConnected(_ token: Token) -> Bool {
         connections.withLock { $0[token] != nil }
@@ -379,7 +383,7 @@ public final class App: Sendable {
 
     /// Tells the tab an event failed, quoting at most a bounded, escaped part of what it sent;
     /// the log gets a few lines per tab per second and a count of the rest.
-    func report(_ token: Token, event: String?, id: Int? = nil, _ error: any Error) {
+    func report(_ token: Token, event: String?, id: Int? = nil, retry: Bool = false, _ error: any Error) {
         let event = event?.clipped()
         let message = "\(error)".clipped(1000)
         let fields = (error as? FieldErrors)?.fields.mapValues { $0.clipped(1000) } ?? [:]
@@ -390,7 +394,7 @@ public final class App: Sendable {
             // A form refused for its content is the app working, not failing.
             logger.log(level: error is FieldErrors ? .debug : .error, "event failed", metadata: metadata)
         }
-        post(token, StateUpdate(error: EventError(event: event, message: message, id: id, fields: fields)))
+        post(token, StateUpdate(error: EventError(event: event, message: message, id: id, fields: fields, retry: retry)))
     }
 
     // MARK: Events
@@ -428,7 +432,8 @@ public final class App: Sendable {
 
     private func send(_ event: EventSpec, to token: Token, bytes: Int, id: Int?) {
         if closing.withLock({ $0 }) {
-            return report(token, event: event.name, id: id, ShuttingDownError())
+            // The page sends it again to the process it reconnects to.
+            return report(token, event: event.name, id: id, retry: true, ShuttingDownError())
         }
         guard let handler = registry.handler(event.name) else {
             metrics.eventsRefused.increment()
@@ -477,15 +482,25 @@ public final class App: Sendable {
     private func drain(_ token: Token) async {
         while let event = queues.withLock({ $0[token]?.events.first }) {
             metrics.queueWait.record(from: event.enqueued)
+            // Whether the handler itself failed; else the store did (loading or saving the state).
+            var handlerFailed = false
             do {
-                try await locked(token, holder: event.name, event: event.id) { scope in try await event.run(scope) }
+                try await locked(token, holder: event.name, event: event.id) { scope in
+                    do {
+                        try await event.run(scope)
+                    } catch {
+                        handlerFailed = true
+                        throw error
+                    }
+                }
                 metrics.eventsOK.increment()
             } catch let replayed as Replayed {
                 metrics.eventsReplayed.increment()
                 post(token, StateUpdate(acks: [replayed.id]))
             } catch {
                 metrics.eventsFailed.increment()
-                report(token, event: event.name, id: event.id, error)
+                let retry = !handlerFailed && !(error is InvalidCommandError) && !(error is CancellationError)
+                report(token, event: event.name, id: event.id, retry: retry, error)
             }
             let more = queues.withLock { queues -> Bool in
                 guard var queue = queues[token] else { return false }

@@ -161,13 +161,18 @@ public struct EventError: Sendable, Equatable, Codable {
     public var id: Int?
     /// Messages by form field name, when the handler threw a ``FieldErrors``.
     public var fields: [String: String]
+    /// Whether the event failed for want of the store or the process (the state could not be
+    /// loaded or saved, the app is shutting down) rather than by its handler: it changed nothing,
+    /// and the page keeps it to send again.
+    public var retry: Bool
 
     /// Creates an error report.
-    public init(event: String?, message: String, id: Int? = nil, fields: [String: String] = [:]) {
+    public init(event: String?, message: String, id: Int? = nil, fields: [String: String] = [:], retry: Bool = false) {
         self.event = event
         self.message = message
         self.id = id
         self.fields = fields
+        self.retry = retry
     }
 }
 

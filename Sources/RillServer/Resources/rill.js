@@ -1351,6 +1351,7 @@
   function acknowledge(ids, error) {
     if (!Array.isArray(ids) || ids.length === 0) return false;
     const done = new Set(ids);
+    retryDelay = 0;
     const kept = outbox.filter((e) => !done.has(e.id));
     if (kept.length !== outbox.length) {
       outbox = kept;
@@ -1361,6 +1362,22 @@
     for (const id of ids) shown = formDone(id, error || null) || shown;
     showPending();
     return shown;
+  }
+
+  // The server could not load or save the tab's state for this event (its store was away, or it
+  // was shutting down): the event changed nothing and stays, to go again after a pause.
+  let retryTimer = 0;
+  let retryDelay = 0;
+
+  function retryLater(id) {
+    const entry = outbox.find((e) => e.id === id);
+    if (entry) entry.sent = false;
+    if (retryTimer) return;
+    retryDelay = Math.min(5000, retryDelay ? retryDelay * 2 : 500);
+    retryTimer = setTimeout(() => {
+      retryTimer = 0;
+      if (live()) flushOutbox();
+    }, retryDelay / 2 + (Math.random() * retryDelay) / 2);
   }
 
   // How many events wait for the socket: the page says so, and says when no more fit.
@@ -1522,6 +1539,7 @@
       runCommands(message.commands);
     } else if (message.type === "error") {
       const id = isNum(message.id) ? message.id : null;
+      if (id !== null && message.retry === true && outbox.some((e) => e.id === id)) return retryLater(id);
       if (!(id !== null && acknowledge([id], message))) showToast(toText(message.message) || "Something went wrong.");
       resyncControls();
     }
