@@ -257,3 +257,41 @@ def fault_proxy():
     yield start
     for proxy in started:
         proxy.stop()
+
+
+@pytest.fixture
+def nginx_over():
+    """Starts nginx with deploy/nginx.conf in front of two processes: `url = nginx_over(a, b)`;
+    it is stopped when the test ends."""
+    started = []
+
+    def start(a, b):
+        port = free_port()
+        config = (ROOT / "deploy" / "nginx.conf").read_text()
+        config = config.replace("server 127.0.0.1:8001", f"server 127.0.0.1:{a.port}")
+        config = config.replace("server 127.0.0.1:8002", f"server 127.0.0.1:{b.port}")
+        config = config.replace("listen 127.0.0.1:8000", f"listen 127.0.0.1:{port}")
+        workdir = Path(tempfile.mkdtemp(prefix="rill-nginx-"))
+        config = config.replace("events {}", f"pid {workdir}/nginx.pid;\nerror_log {workdir}/error.log;\nevents {{}}")
+        config = config.replace("http {", f"http {{\n    access_log off;\n    client_body_temp_path {workdir};\n"
+                                f"    proxy_temp_path {workdir};\n    fastcgi_temp_path {workdir};\n"
+                                f"    uwsgi_temp_path {workdir};\n    scgi_temp_path {workdir};")
+        (workdir / "nginx.conf").write_text(config)
+        process = subprocess.Popen(["nginx", "-c", str(workdir / "nginx.conf"), "-p", str(workdir), "-g", "daemon off;"])
+        started.append((process, workdir))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            assert process.poll() is None, (workdir / "error.log").read_text()
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return f"http://127.0.0.1:{port}/"
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("nginx did not start")
+
+    yield start
+    for process, workdir in started:
+        process.terminate()
+        process.wait(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)
+

@@ -4,6 +4,8 @@ way. The counter must end exactly at the number of clicks, and the page equal to
 """
 
 import re
+import signal
+import threading
 import time
 import urllib.request
 
@@ -197,3 +199,67 @@ def test_events_waiting_when_the_page_reloads_are_sent_by_the_next_page(browser,
     page.wait(lambda: page.count() == 3, "the counter is not 3")
     assert page.js("window.__rill.token") == token
     assert page.server_state()["count"] == 3
+
+
+# ---- Processes: nginx over two processes on one redis-server ----
+
+TABS = 20
+
+
+def click_through(port, disrupt, seconds_before=3.0, seconds_after=5.0):
+    """Twenty tabs click `bench_state.increment` as fast as acknowledgements come back; after
+    `seconds_before`, `disrupt()` runs; `seconds_after` later they stop clicking and drain.
+    Returns the tabs."""
+    from clicking import ClickingTab
+    stop = threading.Event()
+    tabs = [ClickingTab(port, "bench_state.increment", ("bench_state", "counter")) for _ in range(TABS)]
+    threads = [tab.start(stop) for tab in tabs]
+    time.sleep(seconds_before)
+    disrupt()
+    time.sleep(seconds_after)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a tab never finished"
+    return tabs
+
+
+def assert_exact(tabs, port_of_survivor):
+    problems = [f"{tab.token}: {p}" for tab in tabs for p in tab.problems]
+    assert problems == [], "\n".join(problems[:20])
+    for tab in tabs:
+        assert tab.clicks > 0
+        assert tab.shown == tab.clicks, f"tab {tab.token} shows {tab.shown} after {tab.clicks} clicks"
+        tab.port = port_of_survivor
+        assert tab.server_value() == tab.clicks, f"tab {tab.token}: the saved state is not {tab.clicks}"
+
+
+def test_twenty_tabs_behind_nginx_count_exactly_through_a_process_killed(redis, rill, nginx_over):
+    a = rill("BenchServer", "--redis", redis.url)
+    b = rill("BenchServer", "--redis", redis.url)
+    url = nginx_over(a, b)
+    port = int(url.rsplit(":", 1)[1].strip("/"))
+    tabs = click_through(port, disrupt=a.kill)
+    assert not a.alive()
+    assert sum(tab.reconnects for tab in tabs) > 0, "no tab lost its socket: the kill hit nothing"
+    print(f"clicks {sum(t.clicks for t in tabs)}, reconnects {sum(t.reconnects for t in tabs)}, "
+          f"events acknowledged again {sum(t.replays for t in tabs)}")
+    assert_exact(tabs, b.port)
+
+
+def test_twenty_tabs_count_exactly_through_a_redis_restart(redis, rill, nginx_over):
+    a = rill("BenchServer", "--redis", redis.url)
+    b = rill("BenchServer", "--redis", redis.url)
+    url = nginx_over(a, b)
+    port = int(url.rsplit(":", 1)[1].strip("/"))
+
+    def restart():
+        redis.stop(signal.SIGKILL)   # appendonly, fsync always: every reply it sent was on disk
+        time.sleep(1.0)
+        redis.start()
+
+    tabs = click_through(port, disrupt=restart)
+    assert a.alive() and b.alive()
+    print(f"clicks {sum(t.clicks for t in tabs)}, reconnects {sum(t.reconnects for t in tabs)}, "
+          f"events acknowledged again {sum(t.replays for t in tabs)}")
+    assert_exact(tabs, port)

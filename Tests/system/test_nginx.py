@@ -1,10 +1,7 @@
 """A real browser behind nginx round robin over two Rill processes that share Redis; one process dies."""
 
 import re
-import subprocess
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 from selenium import webdriver
@@ -13,29 +10,12 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-from conftest import ROOT, free_port
 
 
 @pytest.fixture
-def nginx(pair):
+def nginx(pair, nginx_over):
     a, b = pair("BackgroundTask")
-    port = free_port()
-    config = (ROOT / "deploy" / "nginx.conf").read_text()
-    config = config.replace("server 127.0.0.1:8001", f"server 127.0.0.1:{a.port}")
-    config = config.replace("server 127.0.0.1:8002", f"server 127.0.0.1:{b.port}")
-    config = config.replace("listen 127.0.0.1:8000", f"listen 127.0.0.1:{port}")
-    workdir = Path(tempfile.mkdtemp(prefix="rill-nginx-"))
-    config = config.replace("events {}", f"pid {workdir}/nginx.pid;\nerror_log {workdir}/error.log;\nevents {{}}")
-    config = config.replace("http {", f"http {{\n    access_log off;\n    client_body_temp_path {workdir};\n"
-                            f"    proxy_temp_path {workdir};\n    fastcgi_temp_path {workdir};\n"
-                            f"    uwsgi_temp_path {workdir};\n    scgi_temp_path {workdir};")
-    (workdir / "nginx.conf").write_text(config)
-    process = subprocess.Popen(["nginx", "-c", str(workdir / "nginx.conf"), "-p", str(workdir), "-g", "daemon off;"])
-    time.sleep(0.5)
-    assert process.poll() is None, (workdir / "error.log").read_text()
-    yield f"http://127.0.0.1:{port}/", a, b
-    process.terminate()
-    process.wait(timeout=10)
+    return nginx_over(a, b), a, b
 
 
 @pytest.fixture
