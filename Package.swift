@@ -155,10 +155,15 @@ let package = Package(
                 .product(name: "SwiftSyntaxMacrosGenericTestSupport", package: "swift-syntax"),
             ]
         ),
-        .testTarget(name: "RESPTests", dependencies: ["RESP"]),
+        .target(
+            name: "RedisServerSupport",
+            dependencies: ["RESP", .product(name: "NIOPosix", package: "swift-nio")],
+            path: "Tests/RedisServerSupport"
+        ),
+        .testTarget(name: "RESPTests", dependencies: ["RESP", "RedisServerSupport"]),
         .testTarget(
             name: "RillRedisTests",
-            dependencies: ["RillRedis", "RESP", .product(name: "InMemoryLogging", package: "swift-log")]
+            dependencies: ["RillRedis", "RESP", "RedisServerSupport", .product(name: "InMemoryLogging", package: "swift-log")]
         ),
         .testTarget(
             name: "RillClientTests",

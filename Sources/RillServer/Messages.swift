@@ -4,7 +4,7 @@ import Rill
 
 /// A message from a tab, checked against the protocol.
 enum Incoming {
-    /// An event, with the id the page gave it (answered in `done`, or in the error).
+    /// An event, with the id the page gave it (acknowledged in `acks`, or in the error).
     case event(EventSpec, id: Int?)
     /// The page checks that the socket still carries messages both ways; answered with a pong
     /// carrying the same `id`, ahead of any queued event's delta.

@@ -2,6 +2,7 @@
 
 import Foundation
 import RESP
+import RedisServerSupport
 import Synchronization
 import Testing
 

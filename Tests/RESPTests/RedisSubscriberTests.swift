@@ -1,6 +1,7 @@
 // The subscriber against a real redis-server: delivery in order, patterns, and re-subscribing after a restart.
 
 import RESP
+import RedisServerSupport
 import Synchronization
 import Testing
 

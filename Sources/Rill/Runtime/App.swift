@@ -335,7 +335,7 @@ public final class App: Sendable {
     /// tab's event queue, sets ``RouteState`` and the connection's ``RouterData``, then runs the
     /// page's `onLoad` events. The browser's runtime calls it when a page loads and on each
     /// navigation within the app; a test calls it through `TestTab.navigate(to:)`. `id`, when
-    /// given, is answered like an event's (``StateUpdate/done``).
+    /// given, is recorded and acknowledged like an event's (``StateUpdate/acks``).
     public func navigate(_ token: Token, to target: String, id: Int? = nil) {
         let target = Target(target)
         let match = page(at: target.path)
@@ -406,7 +406,8 @@ public final class App: Sendable {
     ///   - event: The event, as the tab sent it.
     ///   - token: The tab that sent it.
     ///   - bytes: The size of the message it came in, counted against ``maxQueuedBytes``.
-    ///   - id: The id the page gave the event, answered in ``StateUpdate/done`` or ``EventError/id``.
+    ///   - id: The id the page gave the event: run once however often it comes, and acknowledged
+    ///     in ``StateUpdate/acks`` or ``EventError/id``.
     public func receive(_ event: EventSpec, from token: Token, bytes: Int = 0, id: Int? = nil) {
         if let callable, !callable.contains(event.name) {
             metrics.eventsRefused.increment()
@@ -618,8 +619,9 @@ public final class App: Sendable {
     /// Sends the tab its whole state and version, in its event queue: its page saw a gap in the
     /// versions of its deltas, or the app may have missed updates relayed for it.
     public func resync(_ token: Token) {
-        // One waiting request answers any number made meanwhile.
-        if queues.withLock({ $0[token]?.events.last?.name == Self.resyncName }) { return }
+        // One waiting request answers any number made meanwhile; a running one may have read
+        // the state before what prompted this one.
+        if queues.withLock({ ($0[token]?.events.count ?? 0) > 1 && $0[token]?.events.last?.name == Self.resyncName }) { return }
         do {
             try enqueue(token, QueuedEvent(name: Self.resyncName, id: nil, bytes: 0) { scope in scope.resync() })
         } catch {

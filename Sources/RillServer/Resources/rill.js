@@ -1276,7 +1276,7 @@
   let lastEventId = 0;
 
   function saveOutbox() {
-    stored(OUTBOX_KEY, JSON.stringify({ token, last: lastEventId, events: outbox.map(({ id, text, key }) => ({ id, text, key })) }));
+    stored(OUTBOX_KEY, JSON.stringify({ token, last: lastEventId, events: outbox.map(({ id, text }) => ({ id, text })) }));
   }
 
   function loadOutbox() {
@@ -1289,7 +1289,8 @@
     if (saved.token !== token || !Array.isArray(saved.events)) return;
     for (const e of saved.events.slice(0, MAX_OUTBOX)) {
       if (!isObject(e) || !isNum(e.id) || typeof e.text !== "string") continue;
-      outbox.push({ id: e.id, text: e.text, key: typeof e.key === "string" ? e.key : null, sent: false });
+      // Keys number the controls of the page that made them: none here has the same numbers.
+      outbox.push({ id: e.id, text: e.text, key: null, sent: false });
       outboxBytes += e.text.length;
       lastEventId = Math.max(lastEventId, e.id);
     }
@@ -1415,7 +1416,7 @@
     const base = next === "offline" ? "You are offline. Reconnecting when the network is back…" : "Connection lost. Reconnecting…";
     const n = outbox.length;
     if (n === 0) return showBanner(base);
-    const full = n >= MAX_OUTBOX ? ` ${MAX_OUTBOX_FULL}` : "";
+    const full = n >= MAX_OUTBOX || outboxBytes > MAX_OUTBOX_BYTES * 0.9 ? ` ${MAX_OUTBOX_FULL}` : "";
     showBanner(`${base} ${n} ${n === 1 ? "action waits" : "actions wait"} and will be sent then.${full}`);
   }
 

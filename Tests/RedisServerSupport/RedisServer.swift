@@ -10,10 +10,10 @@ import Synchronization
 ///
 /// Tests get one each through ``withRedisServer(_:)``, so they can run in parallel and kill,
 /// restart or flush theirs without disturbing the others.
-final class RedisServer: Sendable {
-    static let executable = "/usr/bin/redis-server"
+public final class RedisServer: Sendable {
+    public static let executable = "/usr/bin/redis-server"
 
-    let port: Int
+    public let port: Int
     private let process = Mutex<Process?>(nil)
 
     private init(port: Int) {
@@ -21,19 +21,19 @@ final class RedisServer: Sendable {
     }
 
     /// Starts a server on a port no one listens on, and waits until it accepts connections.
-    static func start() async throws -> RedisServer {
+    public static func start() async throws -> RedisServer {
         let server = RedisServer(port: try await Self.freePort())
         try await server.launch()
         return server
     }
 
     /// Starts the server again on the same port, as a restarted Redis would come back.
-    func restart() async throws {
+    public func restart() async throws {
         try await self.launch()
     }
 
     /// Kills the server with SIGKILL, as a crash would: no goodbye on its connections.
-    func kill() {
+    public func kill() {
         guard let process = self.process.withLock({ $0.take() }) else { return }
         Foundation.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
@@ -41,12 +41,12 @@ final class RedisServer: Sendable {
 
     /// Stops the server with SIGSTOP: its connections stay open but nothing is answered, as
     /// when a host vanishes without closing its sockets.
-    func pause() {
+    public func pause() {
         self.signal(SIGSTOP)
     }
 
     /// Lets a paused server go on.
-    func resume() {
+    public func resume() {
         self.signal(SIGCONT)
     }
 
@@ -56,12 +56,12 @@ final class RedisServer: Sendable {
     }
 
     /// A client for this server.
-    func client(commandTimeout: Duration = .seconds(5)) -> RedisClient {
+    public func client(commandTimeout: Duration = .seconds(5)) -> RedisClient {
         RedisClient(host: "127.0.0.1", port: self.port, commandTimeout: commandTimeout)
     }
 
     /// A subscriber for this server.
-    func subscriber(commandTimeout: Duration = .seconds(5), healthCheckInterval: Duration? = .seconds(15)) -> RedisSubscriber {
+    public func subscriber(commandTimeout: Duration = .seconds(5), healthCheckInterval: Duration? = .seconds(15)) -> RedisSubscriber {
         RedisSubscriber(host: "127.0.0.1", port: self.port, commandTimeout: commandTimeout, healthCheckInterval: healthCheckInterval)
     }
 
@@ -105,82 +105,17 @@ final class RedisServer: Sendable {
     }
 }
 
-struct ServerError: Error, CustomStringConvertible {
-    let description: String
+public struct ServerError: Error, CustomStringConvertible {
+    public let description: String
 
-    init(_ description: String) {
+    public init(_ description: String) {
         self.description = description
     }
 }
 
 /// Runs `body` with a fresh server, and kills the server afterwards whatever happened.
-func withRedisServer(_ body: (RedisServer) async throws -> Void) async throws {
+public func withRedisServer(_ body: (RedisServer) async throws -> Void) async throws {
     let server = try await RedisServer.start()
     defer { server.kill() }
     try await body(server)
 }
-
-/// Runs tasks one at a time, in the order they were enqueued, on an event loop: tasks that
-/// prefer it start in the order they were created, which the global executor does not promise.
-final class EventLoopExecutor: TaskExecutor {
-    private let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        self.eventLoop.execute {
-            job.runSynchronously(on: self.asUnownedTaskExecutor())
-        }
-    }
-}
-
-/// Retries `body` until it succeeds or `timeout` passes; returns its result or rethrows its last error.
-func eventually<T>(within timeout: Duration, _ body: () async throws -> T) async throws -> T {
-    let deadline = ContinuousClock.now + timeout
-    while true {
-        do {
-            return try await body()
-        } catch {
-            if ContinuousClock.now >= deadline { throw error }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-    }
-}
-
-/// A server that answers every read with the same bytes, to play a Redis that breaks the protocol.
-final class ScriptedServer: Sendable {
-    private let channel: any Channel
-
-    var port: Int { self.channel.localAddress!.port! }
-
-    init(reply: String) async throws {
-        self.channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ReplyHandler(reply: reply))
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0).get()
-    }
-
-    func stop() async throws {
-        try await self.channel.close()
-    }
-
-    private final class ReplyHandler: ChannelInboundHandler {
-        typealias InboundIn = ByteBuffer
-        typealias OutboundOut = ByteBuffer
-
-        let reply: String
-
-        init(reply: String) {
-            self.reply = reply
-        }
-
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            context.writeAndFlush(Self.wrapOutboundOut(ByteBuffer(string: self.reply)), promise: nil)
-        }
-    }
-}
-
-/// Thrown by an ``eventually(within:_:)`` body whose condition does not hold yet.
-struct StillWaiting: Error {}
