@@ -11,6 +11,7 @@ from collections import defaultdict
 
 TARGETS = ("rill", "echo", "reflex")
 KEEP_HEADING = "## Where the time goes"
+BASELINE_HEADING = "## Against the previous version"
 
 
 def machine():
@@ -124,14 +125,56 @@ def check(results):
     return ["| target | status | figures |", "|---|---|---|"] + rows + [""]
 
 
+def baseline(results, revision):
+    """Rill against the version `--baseline` named, in the same run: the cost of what changed."""
+    lines = [
+        BASELINE_HEADING,
+        "",
+        f"The same bench, client and machine drive this version's BenchServer (Rill) and the one built",
+        f"from `{revision}` (before), alternately in one run. This version numbers its deltas and",
+        "records each event's id with the tab's state in the commit; the client sends ids either way.",
+        "",
+        "| K | events/s before | events/s now | change | p99 before (ms) | p99 now (ms) | change |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    rows = []
+    for k in (1, 10, 50):
+        r, b = (get(results, "events", t, k, "events_per_s") for t in ("rill", "rill-before"))
+        rp, bp = (get(results, "events", t, k, "p99_ms") for t in ("rill", "rill-before"))
+        if r is None or b is None:
+            continue
+        lines.append(f"| {k} | {fmt(b)} | {fmt(r)} | {(r / b - 1) * 100:+.1f}% | {fmt(bp, 2)} | {fmt(rp, 2)} | {(rp / bp - 1) * 100:+.1f}% |")
+        if k in (10, 50):
+            ok = r >= 0.95 * b
+            rows.append(f"| events K={k}: within 5% of before | {'met' if ok else 'not met'} | {fmt(r)} vs {fmt(b)} events/s |")
+    return lines + ["", "| target | status | figures |", "|---|---|---|"] + rows + [""]
+
+
+def replace_section(text, heading, section):
+    """`text` with the section under `heading` (up to the next `## `) replaced by `section`, or it appended."""
+    if heading in text:
+        start = text.index(heading)
+        end = text.find("\n## ", start + len(heading))
+        text = text[:start] + ("" if end < 0 else text[end + 1:])
+    return text.rstrip() + "\n\n" + "\n".join(section).rstrip() + "\n"
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("results")
     parser.add_argument("out")
     parser.add_argument("--runs", type=int)
     parser.add_argument("--command")
+    parser.add_argument("--baseline", help="the revision the rill-before target was built from")
     args = parser.parse_args()
     results = medians(args.results)
+    compared = baseline(results, args.baseline) if args.baseline else []
+    if compared and not any(k[1] == "echo" for k in results):
+        # A run of Rill against its previous version only: the rest of the page stays as it was.
+        text = open(args.out).read() if os.path.exists(args.out) else "# Benchmarks\n"
+        with open(args.out, "w") as f:
+            f.write(replace_section(text, BASELINE_HEADING, compared))
+        return
 
     kept = []
     if os.path.exists(args.out):
@@ -213,6 +256,7 @@ def main():
         doc += redis_table(results, "background", "seconds_all", "background: time until every tab saw 1000 (s)", digits=3)
     doc += ["", "## The issue's targets", ""]
     doc += check(results)
+    doc += compared
     doc += kept
     with open(args.out, "w") as f:
         f.write("\n".join(doc).rstrip() + "\n")

@@ -62,7 +62,7 @@ struct Events: AsyncParsableCommand {
         let tabs = try await bench.open(self.tabs)
         let (target, warmup, events) = (self.server.target, self.warmup, self.events)
         _ = try await bench.each(tabs) { tab in
-            for _ in 0..<warmup { try await tab.client.send(target.incrementMessage); _ = try await tab.nextReply() }
+            for _ in 0..<warmup { try await tab.client.send(target.incrementMessage(id: tab.nextEventID())); _ = try await tab.nextReply() }
         }
         let before = bench.sample()
         let start = ContinuousClock.now
@@ -70,7 +70,7 @@ struct Events: AsyncParsableCommand {
             var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000)
             for _ in 0..<events {
                 let sent = ContinuousClock.now
-                try await tab.client.send(target.incrementMessage)
+                try await tab.client.send(target.incrementMessage(id: tab.nextEventID()))
                 _ = try await tab.nextReply()
                 _ = histogram.record(nanoseconds(ContinuousClock.now - sent))
             }
@@ -117,7 +117,7 @@ struct Background: AsyncParsableCommand {
                 // The echo server has no task to start: it is sent the deltas and sends them back.
                 for value in 1...count { try await tab.client.send(Target.echoDelta(value)) }
             } else {
-                try await tab.client.send(target.backgroundMessage(count: count))
+                try await tab.client.send(target.backgroundMessage(count: count, id: tab.nextEventID()))
             }
             try await tab.waitForCounter(count)
             return (seconds: Double(nanoseconds(ContinuousClock.now - start)) / 1e9, messages: tab.received)

@@ -29,19 +29,20 @@ enum Target: String, CaseIterable, Sendable {
         self == .reflex ? [("Sec-WebSocket-Protocol", "0.10.1")] : []
     }
 
-    var incrementMessage: String {
+    /// An increment as a page sends it: with the tab's next event id (Reflex has none).
+    func incrementMessage(id: Int) -> String {
         switch self {
         case .rill, .echo:
-            #"{"type":"event","name":"bench_state.increment","payload":{}}"#
+            #"{"type":"event","name":"bench_state.increment","payload":{},"id":\#(id)}"#
         case .reflex:
             #"42/_event,["event",{"name":"\#(Self.reflexState).increment","payload":{},\#(Self.routerData)}]"#
         }
     }
 
-    func backgroundMessage(count: Int) -> String {
+    func backgroundMessage(count: Int, id: Int) -> String {
         switch self {
         case .rill:
-            #"{"type":"event","name":"bench_state.bg_count","payload":{"n":\#(count)}}"#
+            #"{"type":"event","name":"bench_state.bg_count","payload":{"n":\#(count)},"id":\#(id)}"#
         case .echo:
             preconditionFailure("the echo server has no background task; the scenario sends it deltas instead")
         case .reflex:
@@ -84,6 +85,13 @@ final class Tab: @unchecked Sendable {
     private var messages: AsyncThrowingStream<String, any Error>.AsyncIterator
     /// Messages received since the last handshake, pings left out.
     private(set) var received = 0
+    private var lastEventID = 0
+
+    /// The id for the tab's next event: increasing, as a page numbers its events.
+    func nextEventID() -> Int {
+        lastEventID += 1
+        return lastEventID
+    }
 
     private init(target: Target, client: WebSocketClient, eventLoop: any EventLoop) {
         self.target = target
