@@ -47,8 +47,17 @@ struct FloodState {
 
         var messages = 0
         var last = 0
+        var version: Int?
+        var merged = 0
         while last < steps {
-            let delta = try await tab.delta()
+            let message = try await tab.next()
+            guard message["type"] == "delta", let delta = message["delta"],
+                  case .int(let from)? = message["from"], case .int(let to)? = message["v"]
+            else { throw HarnessError("expected a numbered delta, got \(message)") }
+            // Merged or not, each delta starts where the one before ended.
+            if let version { #expect(from == version) }
+            if to - from > 1 { merged += 1 }
+            version = to
             messages += 1
             guard case .int(let count)? = delta["flood_state"]?["count"] else { continue }
             #expect(count > last, "deltas arrive in commit order")
@@ -57,6 +66,7 @@ struct FloodState {
         }
         #expect(last == steps)
         #expect(messages < steps, "some deltas were merged while the tab was not reading")
+        #expect(merged > 0, "a merged delta states the range of versions it covers")
         // The tab is live again: a new change arrives as its own delta.
         try await tab.event("flood_state.set_count", ["value": 0])
         #expect(try await tab.delta() == ["flood_state": ["count": 0]])

@@ -183,6 +183,15 @@ private func twoApps(states: [any LiveState.Type]) throws -> (App, App) {
         #expect(applied.ranges == [6...7, 9...10] && applied.below == 6)
     }
 
+    @Test func idsOutOfOrderKeepTheWindowSmall() {
+        var applied = AppliedEvents()
+        for id in stride(from: 1_000, to: 0, by: -2) { applied.insert(id, capacity: 1024) }
+        #expect(applied.ranges.count == AppliedEvents.maxRanges)
+        #expect(applied.ranges.first == 874...874 && applied.below == 873)
+        #expect(applied.contains(2), "forgotten, so never run again")
+        #expect(!applied.contains(875))
+    }
+
     @Test func theBookkeepingRoundTripsThroughItsStoredForm() {
         let delivery = Delivery(json: ["v": 41, "ids": [[8, 8], [3, 4]], "below": 2])
         #expect(delivery.version == 41 && delivery.applied.ranges == [3...4, 8...8] && delivery.applied.below == 2)

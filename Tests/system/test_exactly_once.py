@@ -127,6 +127,24 @@ def test_twenty_clicks_and_typing_while_offline_land_exactly_once(browser, rill)
     assert after["count"] == 22 and after["note"] == "typed offline", after
 
 
+def test_a_full_outbox_refuses_more_and_says_so(browser, rill):
+    server = rill("RillFixtures")
+    page = Tally(browser, server, f"http://127.0.0.1:{server.port}/tally").open()
+    page.offline(True)
+    page.wait(lambda: page.js("window.__rill.status") == "offline", "the page did not say offline")
+    # Far more clicks than the outbox keeps (500), at once.
+    page.driver.execute_script("const b = document.getElementById('add'); for (let i = 0; i < 520; i++) b.click();")
+    assert page.pending() == 500
+    toasts = [t.text for t in browser.find_elements(By.CSS_SELECTOR, ".rill-toast")]
+    assert "Too many actions are waiting to be sent. That action was not kept." in toasts, toasts
+    banner = browser.find_element(By.CSS_SELECTOR, ".rill-banner").text
+    assert "500 actions wait and will be sent then. Too many actions are waiting to be sent." in banner, banner
+    page.offline(False)
+    page.wait(lambda: page.live() and page.pending() == 0, "the kept clicks were not all acknowledged")
+    page.wait(lambda: page.count() == 500, "the counter is not exactly the 500 kept clicks")
+    assert page.server_state()["count"] == 500
+
+
 def test_a_lost_acknowledgement_makes_the_page_send_again_and_the_server_run_it_once(browser, rill, fault_proxy):
     server = rill("RillFixtures", "--metrics")
     proxy = fault_proxy(server.port)

@@ -45,10 +45,14 @@ public struct Delivery: Sendable, Equatable {
 /// below which every id counts as applied.
 ///
 /// A page numbers its events in increasing order, so the ids applied form a few runs and the
-/// window costs a few numbers, not one per event. When it holds more ids than its capacity the
-/// oldest are forgotten and ``below`` rises past them: an id that old is never run again, as a
-/// page keeps far fewer events waiting than the window holds.
+/// window costs a few numbers, not one per event. When it holds more ids than its capacity, or
+/// more than ``maxRanges`` runs (ids sent out of order, as only a hostile page would), the oldest
+/// are forgotten and ``below`` rises past them: an id that old is never run again, as a page
+/// keeps far fewer events waiting than the window holds.
 public struct AppliedEvents: Sendable, Equatable {
+    /// The most runs kept, so the window saved with each commit stays small whatever ids come.
+    public static let maxRanges = 64
+
     /// Runs of applied ids, ascending and apart.
     public internal(set) var ranges: [ClosedRange<Int>] = []
     /// Every id under this counts as applied.
@@ -79,6 +83,9 @@ public struct AppliedEvents: Sendable, Equatable {
             end = index + 1
         }
         ranges.replaceSubrange(start..<end, with: [merged])
+        while ranges.count > Self.maxRanges {
+            below = ranges.removeFirst().upperBound + 1
+        }
         var count = ranges.reduce(0) { $0 + $1.count }
         while count > max(capacity, 1), let first = ranges.first {
             let excess = count - max(capacity, 1)
