@@ -102,7 +102,8 @@ extension StateUpdate {
             message = ["type": "hydrate", "token": .string(token.rawValue), "state": Self.object(delta)]
         } else {
             message = ["type": "delta", "delta": Self.object(delta)]
-            if let base { message["from"] = .int(base) }
+            // Most deltas follow the one before: `from` is said only when it is not `v - 1`.
+            if let base, base + 1 != version { message["from"] = .int(base) }
         }
         if error == nil, let version { message["v"] = .int(version) }
         if !commands.isEmpty { message["commands"] = .array(commands.map(\.json)) }

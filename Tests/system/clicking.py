@@ -92,7 +92,7 @@ class ClickingTab:
             self._hydrate(message)
         elif kind == "delta":
             if "v" in message:
-                if not self.resyncing and message.get("from") == self.version:
+                if not self.resyncing and message.get("from", message["v"] - 1) == self.version:
                     value = message["delta"].get(self.state_name, {}).get(self.var)
                     if value is not None:
                         self.shown = value

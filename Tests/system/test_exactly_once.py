@@ -168,7 +168,7 @@ def test_a_lost_delta_leads_to_a_resync_and_the_page_equals_the_state(browser, r
     page = Tally(browser, server, proxy.url("/tally")).open()
     version = page.js("window.__rill.version")
     # The delta of the next click vanishes; the connection stays.
-    proxy.drop_frames(lambda text: '"from"' in text, count=1, then="keep")
+    proxy.drop_frames(lambda text: '"type":"delta"' in text and '"v":' in text, count=1, then="keep")
     page.click_add(1)
     page.wait(lambda: proxy.stats().get("dropped_frames") == 1, "the proxy saw no delta to drop")
     time.sleep(0.3)

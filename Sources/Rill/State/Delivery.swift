@@ -25,16 +25,18 @@ public struct Delivery: Sendable, Equatable {
     /// The bookkeeping from its stored form; anything unreadable starts from nothing.
     public init(json: JSON) {
         if case .int(let version)? = json["v"], version >= 0 { self.version = version }
-        if case .int(let below)? = json["below"], below >= 0 { applied.below = below }
-        if case .array(let ranges)? = json["ids"] {
-            for range in ranges {
+        var below = 0
+        if case .int(let mark)? = json["below"], mark >= 0 { below = mark }
+        var ranges: [ClosedRange<Int>] = []
+        if case .array(let stored)? = json["ids"] {
+            for range in stored {
                 guard case .array(let bounds) = range, bounds.count == 2,
                       case .int(let first) = bounds[0], case .int(let last) = bounds[1], first <= last
                 else { continue }
-                applied.ranges.append(first...last)
+                ranges.append(first...last)
             }
-            applied.ranges.sort { $0.lowerBound < $1.lowerBound }
         }
+        applied = AppliedEvents(ranges: ranges, below: below)
     }
 
     /// Nothing sent, nothing applied: a new tab.
@@ -53,51 +55,95 @@ public struct AppliedEvents: Sendable, Equatable {
     /// The most runs kept, so the window saved with each commit stays small whatever ids come.
     public static let maxRanges = 64
 
-    /// Runs of applied ids, ascending and apart.
-    public internal(set) var ranges: [ClosedRange<Int>] = []
+    /// The runs before the latest, ascending and apart.
+    private var older: [ClosedRange<Int>] = []
+    /// The run with the highest ids: kept apart from the array, so the usual insert (the next id
+    /// of a page that numbers its events in order) writes no array, and copies none on write.
+    private var latest: ClosedRange<Int>?
+    /// How many ids the runs hold.
+    private var count = 0
     /// Every id under this counts as applied.
-    public internal(set) var below = 0
+    public private(set) var below = 0
 
     /// No id applied yet.
     public init() {}
 
+    /// The window as stored: `ranges` ascending and apart, every id under `below` applied.
+    init(ranges: [ClosedRange<Int>], below: Int) {
+        self.below = below
+        set(ranges.sorted { $0.lowerBound < $1.lowerBound })
+    }
+
+    /// Runs of applied ids, ascending and apart.
+    public var ranges: [ClosedRange<Int>] {
+        guard let latest else { return older }
+        return older + [latest]
+    }
+
     /// Whether the event with this id was applied (or is too old to run again).
     public func contains(_ id: Int) -> Bool {
         if id < below { return true }
-        return ranges.contains { $0.contains(id) }
+        if let latest, latest.contains(id) { return true }
+        return older.contains { $0.contains(id) }
     }
 
     /// Records `id`, keeping at most `capacity` ids in the ranges.
     public mutating func insert(_ id: Int, capacity: Int) {
-        guard !contains(id) else { return }
-        let index = ranges.firstIndex { $0.lowerBound > id } ?? ranges.endIndex
-        var merged = id...id
-        var start = index
-        if index > 0, ranges[index - 1].upperBound == id - 1 {
-            merged = ranges[index - 1].lowerBound...id
-            start = index - 1
+        let capacity = max(capacity, 1)
+        if let run = latest, id == run.upperBound + 1 {
+            // The usual case: the page's next event.
+            latest = run.lowerBound...id
+            count += 1
+            if count > capacity, older.isEmpty {
+                latest = (run.lowerBound + 1)...id
+                below = run.lowerBound + 1
+                count -= 1
+                return
+            }
+        } else {
+            guard !contains(id) else { return }
+            var all = ranges
+            let index = all.firstIndex { $0.lowerBound > id } ?? all.endIndex
+            var merged = id...id
+            var start = index
+            if index > 0, all[index - 1].upperBound == id - 1 {
+                merged = all[index - 1].lowerBound...id
+                start = index - 1
+            }
+            var end = index
+            if index < all.endIndex, all[index].lowerBound == id + 1 {
+                merged = merged.lowerBound...all[index].upperBound
+                end = index + 1
+            }
+            all.replaceSubrange(start..<end, with: [merged])
+            count += 1
+            set(all)
         }
-        var end = index
-        if index < ranges.endIndex, ranges[index].lowerBound == id + 1 {
-            merged = merged.lowerBound...ranges[index].upperBound
-            end = index + 1
+        guard count > capacity || older.count + 1 > Self.maxRanges else { return }
+        var all = ranges
+        while all.count > Self.maxRanges {
+            let first = all.removeFirst()
+            count -= first.count
+            below = first.upperBound + 1
         }
-        ranges.replaceSubrange(start..<end, with: [merged])
-        while ranges.count > Self.maxRanges {
-            below = ranges.removeFirst().upperBound + 1
-        }
-        var count = ranges.reduce(0) { $0 + $1.count }
-        while count > max(capacity, 1), let first = ranges.first {
-            let excess = count - max(capacity, 1)
+        while count > capacity, let first = all.first {
+            let excess = count - capacity
             if first.count <= excess {
-                ranges.removeFirst()
+                all.removeFirst()
                 count -= first.count
                 below = first.upperBound + 1
             } else {
-                ranges[0] = (first.lowerBound + excess)...first.upperBound
+                all[0] = (first.lowerBound + excess)...first.upperBound
                 count -= excess
                 below = first.lowerBound + excess
             }
         }
+        set(all)
+    }
+
+    private mutating func set(_ all: [ClosedRange<Int>]) {
+        latest = all.last
+        older = Array(all.dropLast())
+        count = all.reduce(0) { $0 + $1.count }
     }
 }

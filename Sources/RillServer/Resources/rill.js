@@ -1527,7 +1527,8 @@
       flushOutbox();
     } else if (message.type === "delta" && isObject(message.delta)) {
       if (isNum(message.v)) {
-        if (!resyncing && message.from === version) {
+        const from = isNum(message.from) ? message.from : message.v - 1;
+        if (!resyncing && from === version) {
           applyDelta(message.delta);
           version = message.v;
         } else {
