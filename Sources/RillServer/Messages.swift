@@ -92,16 +92,22 @@ struct ProtocolError: Error, CustomStringConvertible {
 extension StateUpdate {
     /// The update as a protocol message for the tab `token`.
     func message(token: Token) -> JSON {
-        var message: [String: JSON]
+        // Room for every member at once: growing a dictionary rehashes what it holds.
+        var message = [String: JSON](minimumCapacity: 6)
         if let error {
-            message = ["type": "error", "event": error.event.map(JSON.string) ?? .null, "message": .string(error.message)]
+            message["type"] = "error"
+            message["event"] = error.event.map(JSON.string) ?? .null
+            message["message"] = .string(error.message)
             if let id = error.id { message["id"] = .int(id) }
             if !error.fields.isEmpty { message["fields"] = .object(error.fields.mapValues(JSON.string)) }
             if error.retry { message["retry"] = true }
         } else if isHydration {
-            message = ["type": "hydrate", "token": .string(token.rawValue), "state": Self.object(delta)]
+            message["type"] = "hydrate"
+            message["token"] = .string(token.rawValue)
+            message["state"] = Self.object(delta)
         } else {
-            message = ["type": "delta", "delta": Self.object(delta)]
+            message["type"] = "delta"
+            message["delta"] = Self.object(delta)
             // Most deltas follow the one before: `from` is said only when it is not `v - 1`.
             if let base, base + 1 != version { message["from"] = .int(base) }
         }
