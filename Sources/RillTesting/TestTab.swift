@@ -61,6 +61,20 @@ public final class TestTab: UpdateSink, Sendable {
         app.send(event, to: token)
     }
 
+    /// Sends an event with the id a page gives it, as the browser's runtime does: it runs once
+    /// however often the same id is sent, and the update that carries its changes lists the id
+    /// in `acks` (a copy sent again gets an update with only the id). Only events a page may send
+    /// are taken, as from a socket.
+    public func send(_ event: EventSpec, id: Int) {
+        app.receive(event, from: token, id: id)
+    }
+
+    /// Asks for the tab's whole state, as a page does after a gap in the versions of its deltas:
+    /// the answer is a hydration at the current version.
+    public func resync() {
+        app.resync(token)
+    }
+
     /// Sends an event by name with a raw payload, as a browser could.
     public func send(name: String, payload: [String: JSON] = [:]) {
         app.send(EventSpec(name: name, payload: payload), to: token)

@@ -120,6 +120,39 @@ private func twoApps(states: [any LiveState.Type]) throws -> (App, App) {
         #expect(hydration.delta["counter_state"]?["count"] == 1)
     }
 
+    @Test func aTestTabSendsIdsAndAsksForItsStateAsAPageDoes() async throws {
+        let tab = try await TestTab.connected(to: app)
+        tab.send(CounterState.event.increment, id: 3)
+        tab.send(CounterState.event.increment, id: 3)
+        #expect(try await tab.receive().acks == [3])
+        #expect(try await tab.receive() == StateUpdate(acks: [3]))
+        tab.resync()
+        let hydration = try await tab.receive()
+        #expect(hydration.isHydration && hydration.version == 1 && hydration.delta["counter_state"]?["count"] == 1)
+    }
+
+    @Test func aTaskEventWithNoRoomForItsTaskIsRefusedWithItsIdAndNotRecorded() async throws {
+        let app = makeApp(states: [CounterState.self], maxTasksPerTab: 1)
+        let tab = try await TestTab.connected(to: app)
+        tab.send(CounterState.event.ticker)
+        #expect(try await eventually { app.backgroundTasks.count == 1 })
+        tab.send(CounterState.event.bump(1), id: 1)
+        var refused: EventError?
+        while refused == nil {
+            let update = try await tab.receive()
+            refused = update.error
+        }
+        #expect(refused?.id == 1 && refused?.retry == false)
+        app.cancelTasks(of: tab.token)
+        await tab.settle()
+        // Not recorded: sent again once there is room, it starts its task.
+        let before = try await tab.state(CounterState.self).count
+        tab.send(CounterState.event.bump(1), id: 1)
+        #expect(try await eventually { try await tab.state(CounterState.self).count == before + 1 })
+        await tab.settle()
+        #expect(tab.takePending().contains { $0.acks == [1] })
+    }
+
     @Test func aBackgroundTaskStartedByAPageEventStartsOnce() async throws {
         let tab = try await TestTab.connected(to: app)
         app.receive(CounterState.event.bump(3), from: tab.token, id: 1)

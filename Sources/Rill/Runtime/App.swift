@@ -452,8 +452,12 @@ public final class App: Sendable {
                     return try start(token, name: event.name, id: event.cancelID, cancelOnDisconnect: cancelOnDisconnect, body)
                 }
                 // A page's event starts its task once: its id is recorded in a commit, in the
-                // tab's queue, and the task starts after it.
-                try enqueue(token, QueuedEvent(name: event.name, id: id, bytes: bytes) { scope in scope.chain(event) })
+                // tab's queue, and the task starts after it. A tab with no room for another task
+                // is told so with the id, before anything is recorded.
+                try enqueue(token, QueuedEvent(name: event.name, id: id, bytes: bytes) { [tasks, maxTasksPerTab] scope in
+                    if !event.cancelInFlight, tasks.count(of: token) >= maxTasksPerTab { throw TooManyTasksError(limit: maxTasksPerTab) }
+                    scope.chain(event)
+                })
             }
         } catch {
             metrics.eventsRefused.increment()
