@@ -164,4 +164,15 @@ import Testing
         await tab.settle()
         #expect(tab.takePending().isEmpty)
     }
+
+    @Test func aComputedVarThatGoesBackToAnEarlierValueIsSentEachTime() async throws {
+        let tab = try await TestTab.connected(to: app)
+        // What was last sent is saved with the state: 15 then 6 again must both be sent.
+        tab.send(ComputedState.event.setPrice(5))
+        #expect(try await tab.receiveDelta() == ["computed_state": ["price": 5, "total": 15]])
+        tab.send(ComputedState.event.setPrice(2))
+        #expect(try await tab.receiveDelta() == ["computed_state": ["price": 2, "total": 6]])
+        tab.send(ComputedState.event.setPrice(5))
+        #expect(try await tab.receiveDelta() == ["computed_state": ["price": 5, "total": 15]])
+    }
 }

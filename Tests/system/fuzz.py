@@ -262,6 +262,12 @@ class Generator:
             '[]', '"event"', '1', 'null', '', ' ', '{}', '{"type":"EVENT","name":"my_task_state.clear_counter"}',
             '{"type":"event","name":"my_task_state..toggle_running"}', '{"type":"event","name":".."}',
             '{"type":"event","name":"__proto__.constructor"}', '{"type":"event","name":"my_task_state.toggle_running\\u0000"}',
+            '{"type":"resync"}', '{"type":"resync","v":-1}',
+            '{"type":"event","name":"my_task_state.clear_counter","id":-1}',
+            '{"type":"event","name":"my_task_state.clear_counter","id":9007199254740993}',
+            '{"type":"event","name":"my_task_state.clear_counter","id":1.5}',
+            '{"type":"event","name":"my_task_state.clear_counter","id":"7"}',
+            '{"type":"event","name":"my_task_state.clear_counter","id":' + str(self.rng.randrange(1 << 53)) + '}',
         ])
         return "odd_types", [self.frame(TEXT, text)], False
 

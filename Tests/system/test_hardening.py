@@ -210,6 +210,26 @@ def test_navigations_and_stored_values_from_a_client_that_never_reads_cost_bound
         flooder.close()
 
 
+def test_resyncs_and_scattered_event_ids_from_a_client_that_never_reads_cost_bounded_memory(rill):
+    """A tab asks for its whole state 20,000 times and sends 20,000 events whose ids are scattered
+    at random (so its window of applied ids cannot stay a few runs), and never reads. Waiting
+    requests for the state fold into one, hydrates for a tab that does not read fold into one,
+    and the window keeps at most 64 runs: RSS grows by less than 64 MB, and a clean tab works."""
+    server = rill("BackgroundTask")
+    assert_clean_tab(server)
+    resync = json.dumps({"type": "resync"}).encode()
+    events = [json.dumps({"type": "event", "name": f"{SEED}.clear_counter", "payload": {},
+                          "id": (i * 2_654_435_761) % (1 << 40)}).encode() for i in range(100)]
+    batch = b"".join(encode_frame(TEXT, resync) + encode_frame(TEXT, event) for event in events)
+    flooder, sent, growth = flood(server, batch, 200, settle=6)
+    try:
+        assert server.alive(), tail(server)
+        assert growth < 64 * MB, f"RSS grew {growth / MB:.0f} MB after {sent * 100} resyncs and events"
+        assert_clean_tab(server)
+    finally:
+        flooder.close()
+
+
 def test_events_with_megabyte_names_from_a_client_that_never_reads_cost_bounded_memory(rill):
     """A tab sends 80 events, each with a 1,000,000-character unknown name, and does not read.
     Each is refused with an `error`; the errors that wait for the tab must not each carry the

@@ -187,10 +187,11 @@ public final class EventScope: Sendable {
         access.close()
         return work.withLock { work in
             work.open = false
-            if work.rehydrate {
-                return (work.state, StateUpdate(delta: work.state.hydrate(), isHydration: true, commands: work.commands))
-            }
-            return (work.state, StateUpdate(delta: work.state.delta(from: work.sent), commands: work.commands))
+            // The update first: computing it updates the computed vars' caches the state keeps.
+            let update = work.rehydrate
+                ? StateUpdate(delta: work.state.hydrate(), isHydration: true, commands: work.commands)
+                : StateUpdate(delta: work.state.delta(from: work.sent), commands: work.commands)
+            return (work.state, update)
         }
     }
 
