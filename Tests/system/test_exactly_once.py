@@ -145,6 +145,18 @@ def test_a_full_outbox_refuses_more_and_says_so(browser, rill):
     assert page.server_state()["count"] == 500
 
 
+def test_one_large_event_is_kept_whatever_its_size(browser, rill):
+    """The outbox's byte bound is for what waits: a single event larger than it still goes."""
+    server = rill("RillFixtures")
+    page = Tally(browser, server, f"http://127.0.0.1:{server.port}/tally").open()
+    page.driver.execute_script("""
+        const note = document.getElementById('note');
+        note.value = 'x'.repeat(600000);
+        note.dispatchEvent(new Event('input', { bubbles: true }));
+    """)
+    page.wait(lambda: page.pending() == 0 and len(page.state()["note"]) == 600000, "the large event did not land")
+
+
 def test_a_lost_acknowledgement_makes_the_page_send_again_and_the_server_run_it_once(browser, rill, fault_proxy):
     server = rill("RillFixtures", "--metrics")
     proxy = fault_proxy(server.port)

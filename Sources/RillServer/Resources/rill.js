@@ -18,6 +18,7 @@
   // Events kept while they wait for the server's acknowledgement (offline, or on their way).
   const MAX_OUTBOX = 500;
   const MAX_OUTBOX_BYTES = 512 * 1024;
+  const MAX_OUTBOX_FULL = "Too many actions are waiting to be sent.";
   const SUPERSEDED = 4001;
   const TOKEN_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
   const SVG_NS = "http://www.w3.org/2000/svg";
@@ -1309,7 +1310,10 @@
     const id = lastEventId + 1;
     const text = JSON.stringify({ ...message.body, id });
     const count = outbox.length - (replaced ? 1 : 0);
-    if (count >= MAX_OUTBOX || outboxBytes - (replaced ? replaced.text.length : 0) + text.length > MAX_OUTBOX_BYTES) {
+    const bytes = outboxBytes - (replaced ? replaced.text.length : 0);
+    // The byte bound is for what waits: one event alone is kept whatever its size (the server
+    // has its own bound on a message).
+    if (count >= MAX_OUTBOX || (count > 0 && bytes + text.length > MAX_OUTBOX_BYTES)) {
       showToast(`${MAX_OUTBOX_FULL} That action was not kept.`);
       showPending();
       return 0;
@@ -1333,8 +1337,6 @@
     if ("value" in message && edit) noteSent(edit, message.value);
     return id;
   }
-
-  const MAX_OUTBOX_FULL = "Too many actions are waiting to be sent.";
 
   // Sends what the outbox holds that this socket has not carried yet, oldest first.
   function flushOutbox() {
