@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "BackgroundTask", targets: ["BackgroundTask"]),
         .executable(name: "LowLevel", targets: ["LowLevel"]),
         .executable(name: "Todo", targets: ["Todo"]),
+        .executable(name: "Room", targets: ["Room"]),
         .executable(name: "BenchServer", targets: ["BenchServer"]),
         .executable(name: "EchoServer", targets: ["EchoServer"]),
         .executable(name: "rill-bench", targets: ["RillBench"]),
@@ -121,6 +122,7 @@ let package = Package(
         .executableTarget(name: "LowLevel", dependencies: ["RillServer", "SeedExamples"], path: "Examples/LowLevel"),
         .target(name: "TodoApp", dependencies: ["Rill"], path: "Examples/Todo/App"),
         .executableTarget(name: "Todo", dependencies: ["RillServer", "TodoApp"], path: "Examples/Todo/Main"),
+        .executableTarget(name: "Room", dependencies: ["RillServer", "RillRedis"], path: "Examples/Room"),
         .executableTarget(name: "BenchServer", dependencies: ["RillServer", "RillRedis"], path: "Benchmarks/BenchServer"),
         .executableTarget(
             name: "EchoServer",

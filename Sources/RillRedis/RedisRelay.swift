@@ -14,6 +14,9 @@ final class RedisRelay: UpdateRelay {
     private let subscriber: RedisSubscriber
     private let logger: Logger
     private let deliver = Mutex<(@Sendable (Token, StateUpdate) -> Void)?>(nil)
+    private let deliverShared = Mutex<(@Sendable (SharedKey, StateUpdate) -> Void)?>(nil)
+    /// This process: a shared key's change it published itself was delivered here already.
+    let processID: String
     private let superseded = Mutex<(@Sendable (Token) -> Void)?>(nil)
     private let lost = Mutex<(@Sendable () -> Void)?>(nil)
 
@@ -22,21 +25,28 @@ final class RedisRelay: UpdateRelay {
     private let received = Counter(label: "rill_relay_messages_total", dimensions: [("direction", "in")])
 
     static let prefix = "rill:socket:"
+    static let keyPrefix = "rill:key:"
 
     /// The channel of the process holding the tab's socket.
     static func channel(_ token: Token) -> String { prefix + token.rawValue }
 
-    init(client: RedisClient, subscriber: RedisSubscriber, logger: Logger) {
+    /// The channel of a shared state key: every process with a tab linked to it subscribes.
+    /// A state's full name has no `:`, so the first one after the prefix ends it.
+    static func channel(_ key: SharedKey) -> String { keyPrefix + key.state + ":" + key.key }
+
+    init(client: RedisClient, subscriber: RedisSubscriber, processID: String, logger: Logger) {
         self.client = client
         self.subscriber = subscriber
+        self.processID = processID
         self.logger = logger
     }
 
     func bind(
-        deliver: @escaping @Sendable (Token, StateUpdate) -> Void, superseded: @escaping @Sendable (Token) -> Void,
-        lost: @escaping @Sendable () -> Void
+        deliver: @escaping @Sendable (Token, StateUpdate) -> Void, shared: @escaping @Sendable (SharedKey, StateUpdate) -> Void,
+        superseded: @escaping @Sendable (Token) -> Void, lost: @escaping @Sendable () -> Void
     ) {
         self.deliver.withLock { $0 = deliver }
+        self.deliverShared.withLock { $0 = shared }
         self.superseded.withLock { $0 = superseded }
         self.lost.withLock { $0 = lost }
     }
@@ -74,9 +84,31 @@ final class RedisRelay: UpdateRelay {
         sent.increment()
     }
 
+    func follow(_ key: SharedKey) async throws {
+        try await subscriber.subscribe([Self.channel(key)])
+    }
+
+    func unfollow(_ key: SharedKey) async {
+        try? await subscriber.unsubscribe([Self.channel(key)])
+    }
+
+    func gone(_ owners: Set<String>) async throws -> Set<String> {
+        let owners = Array(owners)
+        let replies = try await client.pipeline(owners.map { ["EXISTS", "rill:alive:\($0)"] })
+        return Set(zip(owners, replies).filter { (try? $0.1.get())?.int == 0 }.map(\.0))
+    }
+
+    /// A shared key's change as published: the update, and the process that published it.
+    static func encode(_ update: StateUpdate, from processID: String) -> String {
+        guard case .object(var object) = encode(update) else { return "" }
+        object["o"] = .string(processID)
+        return JSON.object(object).serialized()
+    }
+
     /// Handles a message of a tab's channel: an update to deliver, or word that the tab's socket
-    /// moved to another process.
+    /// moved to another process; or of a shared key's channel: a change for the tabs linked here.
     func receive(_ message: RedisMessage) {
+        if message.channel.hasPrefix(Self.keyPrefix) { return receiveShared(message) }
         guard message.channel.hasPrefix(Self.prefix),
               let token = Token(String(message.channel.dropFirst(Self.prefix.count)))
         else { return }
@@ -88,6 +120,24 @@ final class RedisRelay: UpdateRelay {
             deliver.withLock { $0 }?(token, update)
         } catch {
             logger.warning("relayed update could not be read", metadata: ["channel": "\(message.channel)", "error": "\(error)"])
+        }
+    }
+
+    private func receiveShared(_ message: RedisMessage) {
+        let rest = message.channel.dropFirst(Self.keyPrefix.count)
+        guard let colon = rest.firstIndex(of: ":"),
+              let key = try? SharedKey(state: String(rest[..<colon]), key: String(rest[rest.index(after: colon)...]))
+        else { return }
+        do {
+            let json = try JSON(parsing: message.payload)
+            if case .string(let origin)? = json["o"], origin == processID { return }
+            var update = try Self.decode(json)
+            update.stream = SharedStream(key)
+            update.encoded = EncodedOnce()
+            received.increment()
+            deliverShared.withLock { $0 }?(key, update)
+        } catch {
+            logger.warning("relayed shared change could not be read", metadata: ["channel": "\(message.channel)", "error": "\(error)"])
         }
     }
 
@@ -105,6 +155,10 @@ final class RedisRelay: UpdateRelay {
         if !update.acks.isEmpty { object["n"] = .array(update.acks.map(JSON.int)) }
         if let base = update.base { object["f"] = .int(base) }
         if let version = update.version { object["v"] = .int(version) }
+        if update.relinked { object["r"] = true }
+        if !update.streams.isEmpty {
+            object["st"] = .array(update.streams.map { [.string($0.key.state), .string($0.key.id), .int($0.value)] })
+        }
         return .object(object)
     }
 
@@ -139,7 +193,16 @@ final class RedisRelay: UpdateRelay {
         if case .int(let number)? = json["f"] { base = number }
         var version: Int?
         if case .int(let number)? = json["v"] { version = number }
+        var streams: [SharedStream: Int] = [:]
+        if case .array(let marks)? = json["st"] {
+            for mark in marks {
+                guard case .array(let fields) = mark, fields.count == 3, case .string(let state) = fields[0],
+                      case .string(let id) = fields[1], case .int(let version) = fields[2] else { continue }
+                streams[SharedStream(state: state, id: id)] = version
+            }
+        }
         return StateUpdate(
-            delta: delta, isHydration: json["h"] == true, error: error, commands: commands, acks: acks, base: base, version: version)
+            delta: delta, isHydration: json["h"] == true, error: error, commands: commands, acks: acks, base: base, version: version,
+            streams: streams, relinked: json["r"] == true)
     }
 }

@@ -32,6 +32,8 @@ public final class RedisStateManager: StateManager {
     public var linger: Duration { lock.linger }
     /// Delivers updates between processes.
     public var relay: (any UpdateRelay)? { updates }
+    /// This process, as presence lists and lock owners name it.
+    public var processID: String? { lock.processID }
 
     private let client: RedisClient
     private let subscriber: RedisSubscriber
@@ -62,7 +64,7 @@ public final class RedisStateManager: StateManager {
         let client = RedisClient(host: host, port: port, eventLoopGroup: eventLoopGroup, logger: logger)
         let subscriber = RedisSubscriber(host: host, port: port, eventLoopGroup: eventLoopGroup, logger: logger)
         let lock = RedisTabLock(client: client, lockExpiry: lockExpiry, linger: linger, logger: logger)
-        let updates = RedisRelay(client: client, subscriber: subscriber, logger: logger)
+        let updates = RedisRelay(client: client, subscriber: subscriber, processID: lock.processID, logger: logger)
         (self.client, self.subscriber, self.lock, self.updates) = (client, subscriber, lock, updates)
         Task { [messages = subscriber.messages] in
             for await message in messages {
@@ -99,6 +101,41 @@ public final class RedisStateManager: StateManager {
     }
 
     static func tabKey(_ token: Token) -> String { "rill:tab:\(token)" }
+
+    /// The hash of a shared state key's value (one field, `value`). It never expires while a
+    /// tab is present; else ``tokenExpiry`` after its last change.
+    static func sharedKey(_ key: SharedKey) -> String { "rill:shared:\(key.state):\(key.key)" }
+
+    public func acquire(_ key: SharedKey, registry: StateRegistry) async throws -> any SharedLease {
+        let (owner, value) = try await lock.acquire(key, hashKey: Self.sharedKey(key)) { fields in
+            try decode(key, registry, fields.count == 2 ? fields[1].bytes : nil)
+        }
+        return KeyLease(manager: self, owner: owner, value: value)
+    }
+
+    public func snapshot(_ key: SharedKey, registry: StateRegistry) async throws -> SharedValue {
+        let reply = try await client.send(["HGET", Self.sharedKey(key), "value"])
+        return try decode(key, registry, reply.bytes)
+    }
+
+    private func decode(_ key: SharedKey, _ registry: StateRegistry, _ bytes: [UInt8]?) throws -> SharedValue {
+        guard let bytes else { return try SharedValue(key: key, registry: registry) }
+        let json: JSON
+        do {
+            json = try JSON(parsing: bytes)
+        } catch {
+            logger.warning("stored shared state is not JSON; starting it from its defaults", metadata: ["key": "\(key)"])
+            return try SharedValue(key: key, registry: registry)
+        }
+        return try SharedValue(key: key, registry: registry, json: json) { error in
+            logger.warning("stored shared state no longer fits its type; starting it from its defaults", metadata: ["key": "\(key)", "error": "\(error)"])
+        }
+    }
+
+    /// What a shared key's commit publishes: its change, for the processes with tabs linked to it.
+    private func publication(_ value: SharedValue, _ update: StateUpdate) -> (channel: String, message: String)? {
+        update.version == nil ? nil : (RedisRelay.channel(value.key), RedisRelay.encode(update, from: lock.processID))
+    }
 
     public func acquire(_ token: Token, registry: StateRegistry) async throws -> any StateLease {
         let (owner, state) = try await lock.acquire(token, tabKey: Self.tabKey(token), tokenExpiry: tokenExpiry) { fields in
@@ -201,11 +238,22 @@ public final class RedisStateManager: StateManager {
             self.state = state
         }
 
-        func commit(_ state: TabState, relaying update: StateUpdate?) async throws {
-            try await manager.lock.commit(
-                token, owner: owner, tabKey: RedisStateManager.tabKey(token), tokenExpiry: manager.tokenExpiry,
-                fields: state.encodedChanges().map { ($0.key, $0.value.serialized()) },
-                publish: update.map { (RedisRelay.channel(token), RedisRelay.encode($0).serialized()) })
+        func commit(_ state: TabState, relaying update: StateUpdate?, shared: SharedWrite?) async throws {
+            let fields = state.encodedChanges().map { ($0.key, $0.value.serialized()) }
+            let publish = update.map { (RedisRelay.channel(token), RedisRelay.encode($0).serialized()) }
+            if let shared {
+                guard let held = shared.lease as? KeyLease else { preconditionFailure("a shared lease of another manager") }
+                try await manager.lock.commit(
+                    tab: token, owner: owner, tabKey: RedisStateManager.tabKey(token), tokenExpiry: manager.tokenExpiry,
+                    fields: fields, publish: publish,
+                    shared: shared.value.key, sharedOwner: held.owner, hashKey: RedisStateManager.sharedKey(shared.value.key),
+                    value: shared.value.json.serialized(), sharedExpiry: manager.expiry(of: shared.value),
+                    sharedPublish: manager.publication(shared.value, shared.update))
+            } else {
+                try await manager.lock.commit(
+                    token, owner: owner, tabKey: RedisStateManager.tabKey(token), tokenExpiry: manager.tokenExpiry,
+                    fields: fields, publish: publish)
+            }
             saved.withLock { $0 = state }
         }
 
@@ -213,6 +261,35 @@ public final class RedisStateManager: StateManager {
         func release() async {
             guard !released.exchange(true, ordering: .relaxed) else { return }
             manager.lock.release(token, owner: owner, saved: saved.withLock { $0 })
+        }
+    }
+
+    /// A shared key's value never expires while a tab is present.
+    private func expiry(of value: SharedValue) -> Duration? {
+        value.presence.isEmpty ? tokenExpiry : nil
+    }
+
+    private final class KeyLease: SharedLease {
+        let manager: RedisStateManager
+        let owner: String
+        let value: SharedValue
+        private let released = Atomic(false)
+
+        init(manager: RedisStateManager, owner: String, value: SharedValue) {
+            self.manager = manager
+            self.owner = owner
+            self.value = value
+        }
+
+        func commit(_ value: SharedValue, relaying update: StateUpdate) async throws {
+            try await manager.lock.commit(
+                value.key, owner: owner, hashKey: RedisStateManager.sharedKey(value.key), expiry: manager.expiry(of: value),
+                fields: [("value", value.json.serialized())], publish: manager.publication(value, update))
+        }
+
+        func release() async {
+            guard !released.exchange(true, ordering: .relaxed) else { return }
+            manager.lock.release(value.key, owner: owner)
         }
     }
 }

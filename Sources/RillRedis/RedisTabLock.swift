@@ -1,4 +1,4 @@
-// A tab's lock in Redis: taken in arrival order, kept between a tab's events, freed only by its owner.
+// A tab's (or a shared state key's) lock in Redis: taken in arrival order, kept between a tab's events, freed only by its owner.
 
 import CoreMetrics
 import Logging
@@ -23,6 +23,9 @@ import Synchronization
 ///   acquire); a lock whose holder's process has no mark is free, so a crash stalls its tabs for
 ///   the mark's lifetime, not ``lockExpiry``.
 ///
+/// A shared state key's lock works the same way under the name `~<state>:<key>` (no token
+/// starts with `~`), except that it is never kept between holds.
+///
 /// The lock hears of freed and wanted tabs through the messages its owner routes to
 /// ``receive(_:)`` from the channels in ``channels``; it never calls back into its owner.
 final class RedisTabLock: Sendable {
@@ -33,8 +36,9 @@ final class RedisTabLock: Sendable {
 
     private let client: RedisClient
     private let logger: Logger
-    private let local = KeyedLock<Token>()
-    private let processID = Token.random().rawValue
+    private let local = KeyedLock<String>()
+    /// This process, in its locks' owner values and its alive mark.
+    let processID = Token.random().rawValue
     private let nextOwner = Atomic<UInt64>(0)
     private let unlocks = UnlockNotices()
     private let kept: KeptLocks
@@ -57,7 +61,7 @@ final class RedisTabLock: Sendable {
         self.lockExpiry = lockExpiry
         self.logger = logger
         self.kept = KeptLocks(linger: min(linger, lockExpiry / 4)) { token, owner in
-            Self.free(token, owner: owner, client: client, logger: logger)
+            Self.free(token.rawValue, owner: owner, client: client, logger: logger)
         }
         // The mark that says this process lives: while it does, no one takes its locks early.
         Task.detached { [weak self] in
@@ -67,33 +71,48 @@ final class RedisTabLock: Sendable {
         }
     }
 
-    static func lockKey(_ token: Token) -> String { "rill:lock:\(token)" }
-    static func waitKey(_ token: Token) -> String { "rill:wait:\(token)" }
+    static func lockKey(_ name: String) -> String { "rill:lock:\(name)" }
+    static func waitKey(_ name: String) -> String { "rill:wait:\(name)" }
+
+    /// The lock name of a shared state key.
+    static func name(_ key: SharedKey) -> String { "~\(key.state):\(key.key)" }
 
     /// Waits for `token`'s lock, then returns its owner value and the tab's state: the one kept
     /// from this process's last event on the tab, or `load` applied to the tab's stored fields
     /// (read in the same step as the lock was taken, and the tab's expiry renewed).
     func acquire(_ token: Token, tabKey: String, tokenExpiry: Duration, load: ([RESPValue]) -> TabState) async throws -> (owner: String, state: TabState) {
-        try await local.lock(token)
+        try await local.lock(token.rawValue)
         if let kept = kept.take(token) { return (kept.owner, kept.state) }
+        return try await take(token.rawValue, key: tabKey, expiry: tokenExpiry, load: load)
+    }
+
+    /// Waits for a shared state key's lock, then returns its owner value and `load` applied to
+    /// the fields of the hash `hashKey` (read in the same step; its expiry is its commits' to set).
+    func acquire<Loaded>(_ key: SharedKey, hashKey: String, load: ([RESPValue]) throws -> Loaded) async throws -> (owner: String, value: Loaded) {
+        try await local.lock(Self.name(key))
+        return try await take(Self.name(key), key: hashKey, expiry: nil, load: load)
+    }
+
+    /// Takes the lock `name` in Redis, the local one being held; frees the local one if it fails.
+    private func take<Loaded>(_ name: String, key: String, expiry: Duration?, load: ([RESPValue]) throws -> Loaded) async throws -> (String, Loaded) {
         let owner = "\(processID):\(nextOwner.add(1, ordering: .relaxed).newValue)"
         do {
             while true {
-                let seen = unlocks.generation(token)
+                let seen = unlocks.generation(name)
                 let sent = ContinuousClock.now
                 defer { acquireTime.record(since: sent) }
                 let reply = try await client.evalsha(
                     Scripts.acquire,
-                    keys: [Self.lockKey(token), tabKey, Self.waitKey(token)],
+                    keys: [Self.lockKey(name), key, Self.waitKey(name)],
                     args: [
-                        owner, "\(lockExpiry.milliseconds)", "\(tokenExpiry.milliseconds)", Self.wantedChannel,
-                        token.rawValue, "\(processID):", "\(Self.aliveExpiry.milliseconds)",
+                        owner, "\(lockExpiry.milliseconds)", expiry.map { "\($0.milliseconds)" } ?? "0", Self.wantedChannel,
+                        name, "\(processID):", "\(Self.aliveExpiry.milliseconds)",
                     ])
-                if let fields = reply.array { return (owner, load(fields)) }
-                try await unlocks.wait(token, after: seen, timeout: .milliseconds(250))
+                if let fields = reply.array { return (owner, try load(fields)) }
+                try await unlocks.wait(name, after: seen, timeout: .milliseconds(250))
             }
         } catch {
-            local.unlock(token)
+            local.unlock(name)
             throw error
         }
     }
@@ -105,7 +124,22 @@ final class RedisTabLock: Sendable {
         _ token: Token, owner: String, tabKey: String, tokenExpiry: Duration,
         fields: [(name: String, value: String)], publish: (channel: String, message: String)?
     ) async throws {
-        var args = [owner, "\(tokenExpiry.milliseconds)", "\(lockExpiry.milliseconds)", publish?.channel ?? "", publish?.message ?? ""]
+        try await commit(token.rawValue, owner: owner, key: tabKey, expiry: tokenExpiry, fields: fields, publish: publish, expired: LockExpiredError(token: token))
+    }
+
+    /// The same for a shared state key's hash; with no `expiry` it is kept until changed again.
+    func commit(
+        _ key: SharedKey, owner: String, hashKey: String, expiry: Duration?,
+        fields: [(name: String, value: String)], publish: (channel: String, message: String)?
+    ) async throws {
+        try await commit(Self.name(key), owner: owner, key: hashKey, expiry: expiry, fields: fields, publish: publish, expired: LockExpiredError(key: key))
+    }
+
+    private func commit(
+        _ name: String, owner: String, key: String, expiry: Duration?,
+        fields: [(name: String, value: String)], publish: (channel: String, message: String)?, expired: LockExpiredError
+    ) async throws {
+        var args = [owner, expiry.map { "\($0.milliseconds)" } ?? "0", "\(lockExpiry.milliseconds)", publish?.channel ?? "", publish?.message ?? ""]
         for field in fields {
             args.append(field.name)
             args.append(field.value)
@@ -113,7 +147,33 @@ final class RedisTabLock: Sendable {
         let sent = ContinuousClock.now
         defer { commitTime.record(since: sent) }
         do {
-            _ = try await client.evalsha(Scripts.commit, keys: [Self.lockKey(token), tabKey], args: args)
+            _ = try await client.evalsha(Scripts.commit, keys: [Self.lockKey(name), key], args: args)
+        } catch let error as RedisError where error.code == Scripts.lockExpiredCode {
+            throw expired
+        }
+    }
+
+    /// Commits a tab and a shared state key whose locks are both held, in one step: both are
+    /// written and both changes published, or (a lock expired) neither.
+    func commit(
+        tab token: Token, owner: String, tabKey: String, tokenExpiry: Duration,
+        fields: [(name: String, value: String)], publish: (channel: String, message: String)?,
+        shared key: SharedKey, sharedOwner: String, hashKey: String, value: String, sharedExpiry: Duration?,
+        sharedPublish: (channel: String, message: String)?
+    ) async throws {
+        var args = [
+            owner, "\(tokenExpiry.milliseconds)", "\(lockExpiry.milliseconds)", publish?.channel ?? "", publish?.message ?? "",
+            sharedOwner, value, sharedPublish?.channel ?? "", sharedPublish?.message ?? "", sharedExpiry.map { "\($0.milliseconds)" } ?? "0",
+        ]
+        for field in fields {
+            args.append(field.name)
+            args.append(field.value)
+        }
+        let sent = ContinuousClock.now
+        defer { commitTime.record(since: sent) }
+        do {
+            _ = try await client.evalsha(
+                Scripts.commitWithShared, keys: [Self.lockKey(token.rawValue), tabKey, Self.lockKey(Self.name(key)), hashKey], args: args)
         } catch let error as RedisError where error.code == Scripts.lockExpiredCode {
             throw LockExpiredError(token: token)
         }
@@ -124,9 +184,15 @@ final class RedisTabLock: Sendable {
     /// either way.
     func release(_ token: Token, owner: String, saved: TabState?) {
         if saved == nil || !kept.keep(token, owner: owner, state: saved!) {
-            Self.free(token, owner: owner, client: client, logger: logger)
+            Self.free(token.rawValue, owner: owner, client: client, logger: logger)
         }
-        local.unlock(token)
+        local.unlock(token.rawValue)
+    }
+
+    /// Frees a shared state key's lock.
+    func release(_ key: SharedKey, owner: String) {
+        Self.free(Self.name(key), owner: owner, client: client, logger: logger)
+        local.unlock(Self.name(key))
     }
 
     /// Frees the lock kept for `token`, if there is one: the tab is being forgotten.
@@ -136,12 +202,12 @@ final class RedisTabLock: Sendable {
 
     /// Handles a message of one of ``channels``.
     func receive(_ message: RedisMessage) {
-        let token = Token(String(decoding: message.payload, as: UTF8.self))
+        let name = String(decoding: message.payload, as: UTF8.self)
         switch message.channel {
         case Self.unlockChannel:
-            if let token { unlocks.announce(token) }
+            unlocks.announce(name)
         case Self.wantedChannel:
-            if let token { kept.wanted(token, held: local.isLocked(token)) }
+            if let token = Token(name) { kept.wanted(token, held: local.isLocked(name)) }
         default:
             break
         }
@@ -163,11 +229,11 @@ final class RedisTabLock: Sendable {
 
     /// Frees `token`'s lock if `owner` still holds it, without waiting for Redis: commands this
     /// process sends later go out after it on the same connection, so Redis runs them after it.
-    private static func free(_ token: Token, owner: String, client: RedisClient, logger: Logger) {
-        client.evalshaInOrder(Scripts.release, keys: [lockKey(token), waitKey(token)], args: [owner, unlockChannel, token.rawValue]) { result in
+    private static func free(_ name: String, owner: String, client: RedisClient, logger: Logger) {
+        client.evalshaInOrder(Scripts.release, keys: [lockKey(name), waitKey(name)], args: [owner, unlockChannel, name]) { result in
             if case .failure(let error) = result {
                 // The lock expires by itself; waiters retry on their timer.
-                logger.warning("lock could not be freed; it will expire", metadata: ["token": "\(token)", "error": "\(error)"])
+                logger.warning("lock could not be freed; it will expire", metadata: ["lock": "\(name)", "error": "\(error)"])
             }
         }
     }

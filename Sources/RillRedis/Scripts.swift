@@ -1,4 +1,4 @@
-// The Lua scripts that make taking, saving and freeing a tab's lock atomic in Redis.
+// The Lua scripts that make taking, saving and freeing a tab's (or a shared state key's) lock atomic in Redis.
 
 import RESP
 
@@ -14,7 +14,7 @@ enum Scripts {
     /// prefix is taken over too: a process asks only when it holds the tab nowhere else, so such
     /// a lock is one whose release never reached Redis (it was down). Each call renews the
     /// caller's own mark.
-    /// KEYS: lock, tab, wait mark. ARGV: owner, lock expiry ms, tab expiry ms, wanted channel,
+    /// KEYS: lock, tab, wait mark. ARGV: owner, lock expiry ms, tab expiry ms (`0`: left as it is), wanted channel,
     /// token, process prefix (`id:`), alive mark expiry ms.
     /// Returns the tab's fields (a flat array, possibly empty) or nil when the lock is held.
     static let acquire = RedisScript("""
@@ -27,7 +27,9 @@ enum Scripts {
         end
         if free then
           redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-          redis.call('PEXPIRE', KEYS[2], ARGV[3])
+          if ARGV[3] ~= '0' then
+            redis.call('PEXPIRE', KEYS[2], ARGV[3])
+          end
           return redis.call('HGETALL', KEYS[2])
         end
         redis.call('SET', KEYS[3], '1', 'PX', ARGV[2])
@@ -39,8 +41,8 @@ enum Scripts {
     /// are one step, so a holder whose lock expired can never overwrite a later holder. In the
     /// same step it publishes the change for a tab whose socket is with another process.
     /// The lock's expiry starts again, as the holder may keep it for the tab's next event.
-    /// KEYS: lock, tab. ARGV: owner, tab expiry ms, lock expiry ms, relay channel (empty for
-    /// none), relay message, field, value, field, value, …
+    /// KEYS: lock, tab. ARGV: owner, tab expiry ms (`0`: none), lock expiry ms, relay channel
+    /// (empty for none), relay message, field, value, field, value, …
     static let commit = RedisScript("""
         if redis.call('GET', KEYS[1]) ~= ARGV[1] then
           return redis.error_reply('LOCKEXPIRED the lock expired before the commit')
@@ -48,10 +50,45 @@ enum Scripts {
         if #ARGV > 5 then
           redis.call('HSET', KEYS[2], unpack(ARGV, 6))
         end
-        redis.call('PEXPIRE', KEYS[2], ARGV[2])
+        if ARGV[2] == '0' then
+          redis.call('PERSIST', KEYS[2])
+        else
+          redis.call('PEXPIRE', KEYS[2], ARGV[2])
+        end
         redis.call('PEXPIRE', KEYS[1], ARGV[3])
         if ARGV[4] ~= '' then
           redis.call('PUBLISH', ARGV[4], ARGV[5])
+        end
+        return 1
+        """)
+
+    /// The same for a tab and a shared state key whose locks the caller both holds: both are
+    /// checked, then both written and both changes published, in one step. The key's value is
+    /// the hash field `value`.
+    /// KEYS: tab lock, tab, key lock, key hash. ARGV: tab owner, tab expiry ms, lock expiry ms,
+    /// relay channel (empty for none), relay message, key owner, key value, key channel (empty
+    /// for none), key message, key expiry ms (`0`: none), field, value, …
+    static let commitWithShared = RedisScript("""
+        if redis.call('GET', KEYS[1]) ~= ARGV[1] or redis.call('GET', KEYS[3]) ~= ARGV[6] then
+          return redis.error_reply('LOCKEXPIRED the lock expired before the commit')
+        end
+        if #ARGV > 10 then
+          redis.call('HSET', KEYS[2], unpack(ARGV, 11))
+        end
+        redis.call('PEXPIRE', KEYS[2], ARGV[2])
+        redis.call('PEXPIRE', KEYS[1], ARGV[3])
+        redis.call('HSET', KEYS[4], 'value', ARGV[7])
+        if ARGV[10] == '0' then
+          redis.call('PERSIST', KEYS[4])
+        else
+          redis.call('PEXPIRE', KEYS[4], ARGV[10])
+        end
+        redis.call('PEXPIRE', KEYS[3], ARGV[3])
+        if ARGV[4] ~= '' then
+          redis.call('PUBLISH', ARGV[4], ARGV[5])
+        end
+        if ARGV[8] ~= '' then
+          redis.call('PUBLISH', ARGV[8], ARGV[9])
         end
         return 1
         """)

@@ -1,9 +1,9 @@
-// Announcements that a tab's Redis lock was freed, which this process's waiters wait on.
+// Announcements that a Redis lock (a tab's, or a shared state key's) was freed, which this process's waiters wait on.
 
 import Rill
 import Synchronization
 
-/// Announcements that a tab's lock was freed, counted per tab so a waiter can tell whether one
+/// Announcements that a lock was freed, counted per lock name so a waiter can tell whether one
 /// came since it last tried.
 final class UnlockNotices: Sendable {
     private struct Waiter {
@@ -11,13 +11,13 @@ final class UnlockNotices: Sendable {
         let continuation: CheckedContinuation<Void, Never>
     }
 
-    private let state = Mutex<(generations: [Token: UInt64], waiters: [Token: [Waiter]], nextID: UInt64)>(([:], [:], 0))
+    private let state = Mutex<(generations: [String: UInt64], waiters: [String: [Waiter]], nextID: UInt64)>(([:], [:], 0))
 
-    func generation(_ token: Token) -> UInt64 {
+    func generation(_ token: String) -> UInt64 {
         state.withLock { $0.generations[token] ?? 0 }
     }
 
-    func announce(_ token: Token) {
+    func announce(_ token: String) {
         let waiters = state.withLock { state -> [Waiter] in
             state.generations[token, default: 0] += 1
             return state.waiters.removeValue(forKey: token) ?? []
@@ -35,7 +35,7 @@ final class UnlockNotices: Sendable {
     }
 
     /// Returns when an announcement for `token` newer than `seen` arrives, or after `timeout`.
-    func wait(_ token: Token, after seen: UInt64, timeout: Duration) async throws {
+    func wait(_ token: String, after seen: UInt64, timeout: Duration) async throws {
         let id = state.withLock { state -> UInt64 in
             state.nextID += 1
             return state.nextID
@@ -60,7 +60,7 @@ final class UnlockNotices: Sendable {
         try Task.checkCancellation()
     }
 
-    private func wake(_ token: Token, _ id: UInt64) {
+    private func wake(_ token: String, _ id: UInt64) {
         let waiter = state.withLock { state -> Waiter? in
             guard let index = state.waiters[token]?.firstIndex(where: { $0.id == id }) else { return nil }
             return state.waiters[token]!.remove(at: index)

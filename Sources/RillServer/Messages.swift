@@ -90,7 +90,8 @@ struct ProtocolError: Error, CustomStringConvertible {
 }
 
 extension StateUpdate {
-    /// The update as a protocol message for the tab `token`.
+    /// The update as a protocol message for the tab `token`. A shared key's change names its
+    /// stream and no token, so every linked tab gets the same bytes.
     func message(token: Token) -> JSON {
         // Room for every member at once: growing a dictionary rehashes what it holds.
         var message = [String: JSON](minimumCapacity: 6)
@@ -103,13 +104,21 @@ extension StateUpdate {
             if error.retry { message["retry"] = true }
         } else if isHydration {
             message["type"] = "hydrate"
-            message["token"] = .string(token.rawValue)
+            if stream == nil { message["token"] = .string(token.rawValue) }
             message["state"] = Self.object(delta)
+            if !streams.isEmpty {
+                message["streams"] = .object(Dictionary(streams.map { ($0.key.state, ["k": .string($0.key.id), "v": .int($0.value)]) }, uniquingKeysWith: { a, _ in a }))
+            }
         } else {
             message["type"] = "delta"
             message["delta"] = Self.object(delta)
             // Most deltas follow the one before: `from` is said only when it is not `v - 1`.
             if let base, base + 1 != version { message["from"] = .int(base) }
+        }
+        if let stream {
+            message["s"] = .string(stream.state)
+            // A hydration without a version says the tab left the key: the page forgets its stream.
+            if version != nil || !isHydration { message["k"] = .string(stream.id) }
         }
         if error == nil, let version { message["v"] = .int(version) }
         if !commands.isEmpty { message["commands"] = .array(commands.map(\.json)) }

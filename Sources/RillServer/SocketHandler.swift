@@ -248,9 +248,14 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func write(_ update: StateUpdate) {
-        guard let token else { return }
+        guard let token, let context else { return }
         if update.error == nil, !update.isHydration { session.metrics.deltasSent.increment() }
-        write(update.message(token: token))
+        guard let encoded = update.encoded else { return write(update.message(token: token)) }
+        // The same change of a shared key goes to every linked tab: serialized by the first.
+        let bytes = encoded.get { update.message(token: token).withSerializedBytes { Array($0) } }
+        var buffer = context.channel.allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        write(buffer)
     }
 
     private func write(_ message: JSON) {
@@ -260,6 +265,11 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
             buffer.writeBytes(bytes)
             return buffer
         }
+        write(buffer)
+    }
+
+    private func write(_ buffer: ByteBuffer) {
+        guard let context else { return }
         session.metrics.bytesOut.increment(by: buffer.readableBytes)
         context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: buffer)), promise: nil)
         scheduleFlush()
@@ -314,16 +324,19 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
 }
 
 extension SocketHandler {
-    /// Updates held back while the tab is not reading: deltas merged into one (newest value of
-    /// each var wins; a hydration stays a hydration), their commands in order, and a list of
-    /// errors; commands and errors bounded by count and bytes.
+    /// Updates held back while the tab is not reading: the tab's deltas merged into one (newest
+    /// value of each var wins; a hydration stays a hydration), and each shared key's likewise,
+    /// in the order they first came; their commands in order, and a list of errors; commands and
+    /// errors bounded by count and bytes. Shared keys a tab is linked to are few (one per shared
+    /// state type), so the merged updates are bounded too.
     fileprivate struct Waiting {
         private var delta: StateUpdate?
+        private var streams: [(SharedStream, StateUpdate)] = []
         private var errors: [StateUpdate] = []
         private var errorBytes = 0
         private var commandBytes = 0
 
-        var isEmpty: Bool { delta == nil && errors.isEmpty }
+        var isEmpty: Bool { delta == nil && streams.isEmpty && errors.isEmpty }
 
         /// Keeps `update`; `false` if it was an error, or carried commands, beyond the bounds
         /// (then they are dropped, and the rest of it kept).
@@ -348,6 +361,14 @@ extension SocketHandler {
                 }
                 errorBytes += bytes
                 errors.append(update)
+            } else if let stream = update.stream {
+                if let index = streams.firstIndex(where: { $0.0 == stream }) {
+                    streams[index].1.merge(update)
+                } else {
+                    // A hydration of the state's stream replaces whatever waits for its keys before.
+                    if update.isHydration { streams.removeAll { $0.0.state == stream.state } }
+                    streams.append((stream, update))
+                }
             } else if var merged = delta {
                 merged.merge(update)
                 delta = merged
@@ -359,7 +380,7 @@ extension SocketHandler {
 
         mutating func take() -> [StateUpdate] {
             defer { self = Waiting() }
-            return (delta.map { [$0] } ?? []) + errors
+            return (delta.map { [$0] } ?? []) + streams.map(\.1) + errors
         }
     }
 }

@@ -133,6 +133,18 @@ public final class TestTab: UpdateSink, Sendable {
         try await app.snapshot(token)[S.self]
     }
 
+    /// The value of the shared state key the tab is linked to for `S` (read without its lock),
+    /// or `S`'s defaults when it is not linked.
+    public func shared<S: SharedState>(_ type: S.Type) async throws -> S {
+        guard let link = try await app.snapshot(token).links[S.fullName] else { return S() }
+        return try await app.sharedState(S.self, link.key)
+    }
+
+    /// The key the tab is linked to for `S`, or `nil`.
+    public func linkedKey<S: SharedState>(_ type: S.Type) async throws -> String? {
+        try await app.snapshot(token).links[S.fullName]?.key
+    }
+
     /// Waits until the tab has no queued events and no running background tasks.
     public func settle() async {
         await app.idle(token)

@@ -151,14 +151,22 @@ final class FailingCommitManager: StateManager {
         try await inner.remove(token)
     }
 
+    func acquire(_ key: SharedKey, registry: StateRegistry) async throws -> any SharedLease {
+        try await inner.acquire(key, registry: registry)
+    }
+
+    func snapshot(_ key: SharedKey, registry: StateRegistry) async throws -> SharedValue {
+        try await inner.snapshot(key, registry: registry)
+    }
+
     struct Lease: StateLease {
         let inner: any StateLease
         let manager: FailingCommitManager
         var state: TabState { inner.state }
 
-        func commit(_ state: TabState, relaying update: StateUpdate?) async throws {
+        func commit(_ state: TabState, relaying update: StateUpdate?, shared: SharedWrite?) async throws {
             if manager.failing.withLock({ $0 }) { throw LockExpiredError(token: state.token) }
-            try await inner.commit(state, relaying: update)
+            try await inner.commit(state, relaying: update, shared: shared)
             if manager.ambiguous.withLock({ $0 }) { throw ReplyLost() }
         }
 

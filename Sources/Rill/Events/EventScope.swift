@@ -32,7 +32,15 @@ public final class EventScope: Sendable {
         var refused: InvalidCommandError?
         /// The tab asked for its whole state: the scope ends with a hydration.
         var rehydrate = false
+        /// The shared state key whose lock the scope holds, taken on first use.
+        var shared: Hold?
         var open = true
+    }
+
+    /// A shared state key's lock held by the scope, with its working value.
+    struct Hold: @unchecked Sendable {
+        let lease: any SharedLease
+        var value: SharedValue
     }
 
     let app: App
@@ -102,6 +110,7 @@ public final class EventScope: Sendable {
     /// Hands `body` the scope's working copy of `S` to change in place, and keeps what it leaves;
     /// meanwhile `S` cannot be reached another way (``read(_:)``, ``modify(_:_:)``) in this scope.
     func withCheckedOut<S: LiveState, R>(_ type: S.Type, _ body: (inout S) async throws -> R) async throws -> R {
+        if app.registry.shared[S.fullName] != nil { return try await withCheckedOutShared(S.self, body) }
         var state = try work.withLock { work in
             try Self.ensureOpen(work)
             work.checkedOut = S.fullName
@@ -113,6 +122,71 @@ public final class EventScope: Sendable {
             work.checkedOut = nil
         }
         return result
+    }
+
+    private func withCheckedOutShared<S: LiveState, R>(_ type: S.Type, _ body: (inout S) async throws -> R) async throws -> R {
+        guard try await holdShared(S.fullName) else { throw NotLinkedError(state: S.fullName, type: "\(S.self)") }
+        var state = try work.withLock { work in
+            try Self.ensureOpen(work)
+            work.checkedOut = S.fullName
+            return work.shared!.value.state as! S
+        }
+        let result = try await body(&state)
+        work.withLock { work in
+            work.shared!.value.state = state
+            work.checkedOut = nil
+        }
+        return result
+    }
+
+    /// Takes the lock of the key the tab is linked to for the shared state `name`, once per
+    /// scope; `false` when the tab is not linked. A scope holds one shared key at most: two
+    /// spans taking two keys in opposite orders would wait for each other forever.
+    func holdShared(_ name: String) async throws -> Bool {
+        enum Need { case held, unlinked, take(SharedKey) }
+        let need = try work.withLock { work -> Need in
+            try Self.ensureOpen(work)
+            if let held = work.shared {
+                guard held.value.key.state == name else {
+                    throw SharedKeyOrderError(
+                        problem: "a handler or block reaches one shared state key at most; it holds \(held.value.key) and asked for '\(name)': change the other in an event of its own")
+                }
+                return .held
+            }
+            guard let link = work.state.links[name] else { return .unlinked }
+            return .take(try SharedKey(state: name, key: link.key))
+        }
+        switch need {
+        case .held: return true
+        case .unlinked: return false
+        case .take(let key):
+            let lease = try await app.manager.acquire(key, registry: app.registry)
+            work.withLock { $0.shared = Hold(lease: lease, value: lease.value) }
+            return true
+        }
+    }
+
+    /// The shared key lock the scope holds, to release when it ends.
+    var sharedLease: (any SharedLease)? { work.withLock { $0.shared?.lease } }
+
+    /// Links the tab to a key of the shared state `name`, or unlinks it (`nil`), in this scope's
+    /// commit. A scope that already reached the shared state cannot change its link.
+    func link(_ name: String, _ link: SharedLink?) throws {
+        try work.withLock { work in
+            try Self.ensureOpen(work)
+            if work.shared?.value.key.state == name {
+                throw SharedKeyOrderError(problem: "'\(name)' was used before it was linked in the same handler or block: link or unlink first")
+            }
+            work.state.link(name, link)
+        }
+    }
+
+    /// The key the tab is linked to for the shared state `name`, as this scope sees it.
+    func link(of name: String) throws -> SharedLink? {
+        try work.withLock { work in
+            try Self.ensureOpen(work)
+            return work.state.links[name]
+        }
     }
 
     /// The same for the whole tab: `body` gets a `TabState` that can be written only while the scope is open.
@@ -133,18 +207,31 @@ public final class EventScope: Sendable {
         return result
     }
 
+    /// The scope's value of `S`; a shared state's is its held key's, or its defaults when the
+    /// tab is not linked (take the key first with ``holdShared(_:)``).
     func read<S: LiveState>(_ type: S.Type) throws -> S {
         try work.withLock { work in
             try Self.ensureOpen(work)
             try Self.ensureFree(work, S.fullName)
+            if app.registry.shared[S.fullName] != nil {
+                return work.shared?.value.key.state == S.fullName ? work.shared!.value.state as! S : S()
+            }
             return work.state[S.self]
         }
     }
 
+    /// Changes the scope's value of `S`; a shared state's must be held (``holdShared(_:)``).
     func modify<S: LiveState, R>(_ type: S.Type, _ body: (inout S) throws -> R) throws -> R {
         try work.withLock { work in
             try Self.ensureOpen(work)
             try Self.ensureFree(work, S.fullName)
+            if app.registry.shared[S.fullName] != nil {
+                guard work.shared?.value.key.state == S.fullName else { throw NotLinkedError(state: S.fullName, type: "\(S.self)") }
+                var state = work.shared!.value.state as! S
+                let result = try body(&state)
+                work.shared!.value.state = state
+                return result
+            }
             var state = work.state[S.self]
             let result = try body(&state)
             work.state[S.self] = state
@@ -162,7 +249,12 @@ public final class EventScope: Sendable {
         let update = try work.withLock { work in
             try Self.ensureOpen(work)
             if let refused = work.refused { throw refused }
-            work.state[S.self] = state
+            // A shared state's changes leave with the commit, to every linked tab at once.
+            if app.registry.shared[S.fullName] != nil {
+                work.shared?.value.state = state
+            } else {
+                work.state[S.self] = state
+            }
             var update = StateUpdate(delta: work.state.delta(from: work.sent), commands: work.commands)
             work.state.number(&update)
             work.sent = work.state
@@ -177,22 +269,45 @@ public final class EventScope: Sendable {
         work.withLock { $0.rehydrate = true }
     }
 
-    /// Closes the scope and returns the state to commit and what the tab has not been sent yet
-    /// (not numbered yet). Throws the error of a refused command; then the scope stays open
-    /// for ``abandon()``.
-    func finish() throws -> (TabState, StateUpdate) {
+    /// Closes the scope and returns the state to commit, what the tab has not been sent yet
+    /// (not numbered yet), and the held shared key's new value if it changed. Throws the error of
+    /// a refused command, or of a shared state written through the whole tab; then the scope
+    /// stays open for ``abandon()``.
+    func finish() throws -> (TabState, StateUpdate, SharedWrite?) {
         try work.withLock { work in
             if let refused = work.refused { throw refused }
+            if let name = work.state.touched.first(where: { app.registry.shared[$0] != nil }) {
+                throw SharedKeyOrderError(
+                    problem: "shared state '\(name)' cannot be changed through the tab's TabState: change it in its handlers, with modifyState(\(name).self) in a handler, or with App.modifyShared")
+            }
         }
         access.close()
         return work.withLock { work in
             work.open = false
             // The update first: computing it updates the computed vars' caches the state keeps.
-            let update = work.rehydrate
+            var update = work.rehydrate
                 ? StateUpdate(delta: work.state.hydrate(), isHydration: true, commands: work.commands)
                 : StateUpdate(delta: work.state.delta(from: work.sent), commands: work.commands)
-            return (work.state, update)
+            update.relinked = work.state.links != work.original.links
+            return (work.state, update, work.shared.flatMap { Self.write($0) })
         }
+    }
+
+    /// The held key's new value and the change its linked tabs get, or `nil` if nothing changed.
+    static func write(_ hold: Hold) -> SharedWrite? {
+        let original = hold.lease.value
+        var value = hold.value
+        let changes = value.changes(from: original)
+        guard !changes.isEmpty || value.state.storedDiffers(from: original.state) else { return nil }
+        var update = StateUpdate(stream: SharedStream(value.key))
+        if !changes.isEmpty {
+            update.delta = [value.key.state: changes]
+            update.base = value.version
+            value.version += 1
+            update.version = value.version
+            update.encoded = EncodedOnce()
+        }
+        return SharedWrite(lease: hold.lease, value: value, update: update)
     }
 
     /// Closes the scope without committing any change of state. Returns the delta that takes

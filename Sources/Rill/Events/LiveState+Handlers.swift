@@ -150,10 +150,17 @@ extension LiveState {
     /// it is a snapshot that may be stale.
     public func getState<S: LiveState>(_ type: S.Type) async throws -> ReadOnly<S> {
         if let scope = EventScope.current, scope.heldByCurrentTask {
+            if scope.app.registry.shared[S.fullName] != nil { _ = try await scope.holdShared(S.fullName) }
             return ReadOnly(try scope.read(S.self))
         }
         if let context = BackgroundContext.current {
-            return ReadOnly(try await context.app.snapshot(context.task.token)[S.self])
+            let app = context.app
+            let tab = try await app.snapshot(context.task.token)
+            if app.registry.shared[S.fullName] != nil {
+                guard let link = tab.links[S.fullName] else { return ReadOnly(S()) }
+                return ReadOnly(try await app.manager.snapshot(SharedKey(state: S.fullName, key: link.key), registry: app.registry).state as! S)
+            }
+            return ReadOnly(tab[S.self])
         }
         throw ImmutableStateError.noTab(call: "getState(_:)")
     }
@@ -164,6 +171,9 @@ extension LiveState {
     public func modifyState<S: LiveState, R>(_ type: S.Type, _ body: (inout S) throws -> R) async throws -> R {
         guard let scope = EventScope.current, scope.heldByCurrentTask else {
             throw ImmutableStateError.notLocked(state: "\(S.self)")
+        }
+        if scope.app.registry.shared[S.fullName] != nil, !(try await scope.holdShared(S.fullName)) {
+            throw NotLinkedError(state: S.fullName, type: "\(S.self)")
         }
         return try scope.modify(S.self, body)
     }

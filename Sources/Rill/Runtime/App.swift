@@ -37,7 +37,7 @@ public final class App: Sendable {
     /// A tab lock held longer than this is logged as a warning while it is still held.
     public var slowLockWarning: Duration { lockWatch.threshold }
 
-    private struct Connection {
+    struct Connection {
         let sink: any UpdateSink
         var router: RouterData
     }
@@ -57,7 +57,9 @@ public final class App: Sendable {
         }
     }
 
-    private let connections = Mutex<[Token: Connection]>([:])
+    let connections = Mutex<[Token: Connection]>([:])
+    /// The tabs connected here that are linked to each shared state key.
+    let links = LinkIndex()
     /// A tab's waiting events, the first one running; `bytes` counts the messages they came in.
     private struct Queue {
         var events: Deque<QueuedEvent>
@@ -132,7 +134,12 @@ public final class App: Sendable {
         self.logger = logger
         self.lockWatch = LockWatch(threshold: slowLockWarning, logger: logger)
         manager.relay?.bind(
-            deliver: { [weak self] token, update in self?.deliverHere(token, update) },
+            deliver: { [weak self] token, update in
+                guard let self else { return }
+                self.deliverHere(token, update)
+                if update.relinked { Task { await self.refollow(token) } }
+            },
+            shared: { [weak self] key, update in self?.fanOut(key, update) },
             superseded: { [weak self] token in self?.supersede(token) },
             lost: { [weak self] in self?.resyncAll() })
     }
@@ -171,6 +178,7 @@ public final class App: Sendable {
         var hydration = StateUpdate(delta: state.hydrate(), isHydration: true)
         state.number(&hydration)
         do {
+            try await addShared(to: &hydration, links: state.links)
             if !state.touched.isEmpty { try await lease.commit(state) }
         } catch {
             await lease.release()
@@ -198,6 +206,7 @@ public final class App: Sendable {
         }
         await lease.release()
         replaced?.close(.superseded)
+        if connected { await follow(token, links: state.links) }
         return connected
     }
 
@@ -231,6 +240,7 @@ public final class App: Sendable {
         }
         if removed {
             metrics.tabsConnected.decrement()
+            leaveShared(token, sink: sink)
             tasks.cancel(token: token, onlyOnDisconnect: true)
             for event in registry.disconnectEvents { send(event, to: token) }
             Task {
@@ -553,14 +563,17 @@ public final class App: Sendable {
             try Task.checkCancellation()
             if let id, lease.state.delivery.applied.contains(id) { throw Replayed(id: id) }
             let result = try await EventScope.$current.withValue(scope) { try await body(scope) }
-            var (state, update) = try scope.finish()
+            var (state, update, shared) = try scope.finish()
             if let id {
                 state.applied(id, window: eventWindow)
                 update.acks.append(id)
             }
             state.number(&update)
-            try await commit(lease, state, update)
+            if update.isHydration { try await addShared(to: &update, links: state.links) }
+            try await commit(lease, state, update, shared: shared)
+            await scope.sharedLease?.release()
             await lease.release()
+            if update.relinked, isConnected(token) { await follow(token, links: state.links) }
             for next in scope.chained { send(next, to: token) }
             return result
         } catch {
@@ -571,6 +584,7 @@ public final class App: Sendable {
                 before.number(&update)
                 try? await commit(lease, before, update)
             }
+            await scope.sharedLease?.release()
             await lease.release()
             throw error
         }
@@ -579,11 +593,14 @@ public final class App: Sendable {
     /// Saves `state` under the held lease and sends `update` after the save and before the
     /// release, so a tab sees changes in commit order and never one that was not saved. A tab
     /// connected elsewhere gets it from the commit itself.
-    private func commit(_ lease: any StateLease, _ state: TabState, _ update: StateUpdate) async throws {
+    /// A shared key's change goes to its linked tabs here first, so the tab whose event made it
+    /// has it by the time its acknowledgement arrives.
+    private func commit(_ lease: any StateLease, _ state: TabState, _ update: StateUpdate, shared: SharedWrite? = nil) async throws {
         let token = state.token
         let sink = update.isEmpty ? nil : connections.withLock { $0[token]?.sink }
         do {
-            try await lease.commit(state, relaying: sink == nil && !update.isEmpty ? update : nil)
+            try await lease.commit(state, relaying: sink == nil && !update.isEmpty ? update : nil, shared: shared)
+            if let shared { fanOut(shared.value.key, shared.update) }
         } catch let error as LockExpiredError {
             throw error
         } catch {
@@ -607,6 +624,12 @@ public final class App: Sendable {
                     var state = lease.state
                     var hydration = StateUpdate(delta: state.hydrate(), isHydration: true)
                     state.number(&hydration)
+                    do {
+                        try await self.addShared(to: &hydration, links: state.links)
+                    } catch {
+                        await lease.release()
+                        throw error
+                    }
                     self.deliverHere(token, hydration)
                     await lease.release()
                     return

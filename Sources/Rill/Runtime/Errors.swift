@@ -217,13 +217,25 @@ public struct ShuttingDownError: Error, CustomStringConvertible, Sendable {
 /// A lock holder's lock expired before it committed, so another holder may have written since:
 /// its changes were discarded. Keep lock blocks short, or raise the manager's lock expiry.
 public struct LockExpiredError: Error, CustomStringConvertible, Sendable {
-    /// The tab.
-    public let token: Token
+    /// The tab, or `nil` when the lock was a shared state key's.
+    public let token: Token?
+    /// The shared state key, when the lock was one's.
+    public let key: SharedKey?
 
-    /// Creates the error.
-    public init(token: Token) { self.token = token }
+    /// Creates the error for a tab's lock.
+    public init(token: Token) {
+        self.token = token
+        self.key = nil
+    }
+
+    /// Creates the error for a shared state key's lock.
+    public init(key: SharedKey) {
+        self.token = nil
+        self.key = key
+    }
 
     public var description: String {
-        "the lock on tab \(token) expired before the change was saved, so the change was discarded; keep lock blocks short or raise the lock expiry"
+        let lock = key.map { "shared state key \($0)" } ?? "tab \(token.map(\.rawValue) ?? "-")"
+        return "the lock on \(lock) expired before the change was saved, so the change was discarded; keep lock blocks short or raise the lock expiry"
     }
 }

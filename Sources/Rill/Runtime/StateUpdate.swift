@@ -1,5 +1,7 @@
 // What a tab is sent, and where the app sends it.
 
+import Synchronization
+
 /// What a tab is sent: a delta, the full state on connect, or an error report; with the
 /// commands for its page that handlers emitted, run after the delta is applied.
 public struct StateUpdate: Sendable, Equatable {
@@ -23,11 +25,22 @@ public struct StateUpdate: Sendable, Equatable {
     /// The base of a coalesced update whose parts were not consecutive versions: no page is at
     /// it, so the page that gets it applies nothing and asks for its whole state.
     public static let brokenBase = -1
+    /// The shared state key this update is a change of, when it is one: then ``base`` and
+    /// ``version`` count that key's changes, not the tab's. A hydration with a stream and no
+    /// version tells the page the tab left the key: the delta holds the state's defaults.
+    public var stream: SharedStream?
+    /// For a hydration of the tab: the shared state keys it is linked to and the version of
+    /// each its delta holds.
+    public var streams: [SharedStream: Int]
+    /// The tab's links changed: the process holding its socket follows them.
+    public var relinked: Bool
+    /// The update's message bytes, made once for the many tabs that get the same update.
+    public var encoded: EncodedOnce?
 
     /// Creates an update.
     public init(
         delta: Delta = [:], isHydration: Bool = false, error: EventError? = nil, commands: [PageCommand] = [], acks: [Int] = [],
-        base: Int? = nil, version: Int? = nil
+        base: Int? = nil, version: Int? = nil, stream: SharedStream? = nil, streams: [SharedStream: Int] = [:], relinked: Bool = false
     ) {
         self.delta = delta
         self.isHydration = isHydration
@@ -36,10 +49,55 @@ public struct StateUpdate: Sendable, Equatable {
         self.acks = acks
         self.base = base
         self.version = version
+        self.stream = stream
+        self.streams = streams
+        self.relinked = relinked
     }
 
     /// Whether there is nothing to send: no change, no error, no command, no acknowledgement.
-    var isEmpty: Bool { delta.isEmpty && !isHydration && error == nil && commands.isEmpty && acks.isEmpty }
+    var isEmpty: Bool { delta.isEmpty && !isHydration && error == nil && commands.isEmpty && acks.isEmpty && !relinked }
+}
+
+/// The changes of one shared state key, as a page tells them apart: the state's full name and a
+/// hash of the key (the key itself is a capability and is not sent).
+public struct SharedStream: Hashable, Sendable {
+    /// The shared state's full name.
+    public let state: String
+    /// ``SharedKey/streamID`` of the key.
+    public let id: String
+
+    /// The stream of `key`.
+    public init(_ key: SharedKey) {
+        self.state = key.state
+        self.id = key.streamID
+    }
+
+    /// A stream as a message names it.
+    public init(state: String, id: String) {
+        self.state = state
+        self.id = id
+    }
+}
+
+/// The bytes of a message many tabs get alike, made by the first socket that writes it.
+public final class EncodedOnce: Sendable, Equatable {
+    private let bytes = Mutex<[UInt8]?>(nil)
+
+    /// An empty cache.
+    public init() {}
+
+    /// The bytes, made with `make` on first use.
+    public func get(_ make: () -> [UInt8]) -> [UInt8] {
+        bytes.withLock { bytes in
+            if let bytes { return bytes }
+            let made = make()
+            bytes = made
+            return made
+        }
+    }
+
+    /// A cache does not change what an update says: any two are equal.
+    public static func == (lhs: EncodedOnce, rhs: EncodedOnce) -> Bool { true }
 }
 
 extension StateUpdate {
@@ -51,8 +109,10 @@ extension StateUpdate {
     public mutating func merge(_ later: StateUpdate) {
         commands += later.commands
         acks += later.acks
+        encoded = nil
+        relinked = relinked || later.relinked
         if later.isHydration {
-            (delta, isHydration, base, version) = (later.delta, true, nil, later.version)
+            (delta, isHydration, base, version, streams) = (later.delta, true, nil, later.version, later.streams)
             return
         }
         if let next = later.version {

@@ -11,6 +11,12 @@ public final class MemoryStateManager: StateManager {
         var states: [String: any LiveState]
         var computed: [String: [String: JSON]]
         var delivery: Delivery
+        var links: [String: SharedLink]
+        var lastUsed: ContinuousClock.Instant
+    }
+
+    private struct StoredShared {
+        var value: SharedValue
         var lastUsed: ContinuousClock.Instant
     }
 
@@ -18,7 +24,9 @@ public final class MemoryStateManager: StateManager {
     public let expiry: Duration
     private let now: @Sendable () -> ContinuousClock.Instant
     private let lock = KeyedLock<Token>()
+    private let sharedLock = KeyedLock<SharedKey>()
     private let stored = Mutex<(tabs: [Token: Stored], lastSweep: ContinuousClock.Instant?, connected: Set<Token>)>(([:], nil, []))
+    private let shared = Mutex<[SharedKey: StoredShared]>([:])
 
     /// Creates an empty manager.
     /// - Parameters:
@@ -46,16 +54,40 @@ public final class MemoryStateManager: StateManager {
         _ = stored.withLock { $0.tabs.removeValue(forKey: token) }
     }
 
+    public func acquire(_ key: SharedKey, registry: StateRegistry) async throws -> any SharedLease {
+        try await sharedLock.lock(key)
+        do {
+            return KeyLease(manager: self, value: try load(key, registry))
+        } catch {
+            sharedLock.unlock(key)
+            throw error
+        }
+    }
+
+    public func snapshot(_ key: SharedKey, registry: StateRegistry) async throws -> SharedValue {
+        try load(key, registry)
+    }
+
     /// Number of tabs whose state is held.
     public var count: Int { stored.withLock { $0.tabs.count } }
 
-    /// Drops every state unused for longer than ``expiry`` whose lock is free and whose tab is not connected.
+    /// Number of shared state keys whose value is held.
+    public var sharedCount: Int { shared.withLock { $0.count } }
+
+    /// Drops every state unused for longer than ``expiry`` whose lock is free and whose tab is
+    /// not connected, and every shared value unused as long whose lock is free and where nobody
+    /// is present.
     public func sweep() {
         let now = now()
         stored.withLock { stored in
             stored.lastSweep = now
             stored.tabs = stored.tabs.filter { token, tab in
                 now - tab.lastUsed <= expiry || lock.isLocked(token) || stored.connected.contains(token)
+            }
+        }
+        shared.withLock { shared in
+            shared = shared.filter { key, entry in
+                now - entry.lastUsed <= expiry || sharedLock.isLocked(key) || !entry.value.presence.isEmpty
             }
         }
     }
@@ -85,7 +117,23 @@ public final class MemoryStateManager: StateManager {
             stored.tabs[token]?.lastUsed = now
             return stored.tabs[token]
         }
-        return TabState(token: token, registry: registry, states: tab?.states ?? [:], computed: tab?.computed ?? [:], delivery: tab?.delivery ?? Delivery())
+        return TabState(
+            token: token, registry: registry, states: tab?.states ?? [:], computed: tab?.computed ?? [:],
+            delivery: tab?.delivery ?? Delivery(), links: tab?.links ?? [:])
+    }
+
+    private func load(_ key: SharedKey, _ registry: StateRegistry) throws -> SharedValue {
+        let now = now()
+        let value = shared.withLock { shared -> SharedValue? in
+            shared[key]?.lastUsed = now
+            return shared[key]?.value
+        }
+        return try value ?? SharedValue(key: key, registry: registry)
+    }
+
+    private func store(_ value: SharedValue) {
+        let now = now()
+        shared.withLock { $0[value.key] = StoredShared(value: value, lastUsed: now) }
     }
 
     private final class Lease: StateLease {
@@ -98,16 +146,38 @@ public final class MemoryStateManager: StateManager {
             self.state = state
         }
 
-        func commit(_ state: TabState, relaying update: StateUpdate?) async throws {
+        func commit(_ state: TabState, relaying update: StateUpdate?, shared: SharedWrite?) async throws {
             let now = manager.now()
+            if let shared { manager.store(shared.value) }
             manager.stored.withLock {
-                $0.tabs[state.token] = Stored(states: state.states, computed: state.computed, delivery: state.delivery, lastUsed: now)
+                $0.tabs[state.token] = Stored(
+                    states: state.states, computed: state.computed, delivery: state.delivery, links: state.links, lastUsed: now)
             }
         }
 
         func release() async {
             guard !released.exchange(true, ordering: .relaxed) else { return }
             manager.lock.unlock(state.token)
+        }
+    }
+
+    private final class KeyLease: SharedLease {
+        let manager: MemoryStateManager
+        let value: SharedValue
+        private let released = Atomic(false)
+
+        init(manager: MemoryStateManager, value: SharedValue) {
+            self.manager = manager
+            self.value = value
+        }
+
+        func commit(_ value: SharedValue, relaying update: StateUpdate) async throws {
+            manager.store(value)
+        }
+
+        func release() async {
+            guard !released.exchange(true, ordering: .relaxed) else { return }
+            manager.sharedLock.unlock(value.key)
         }
     }
 }

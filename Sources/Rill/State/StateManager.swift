@@ -30,10 +30,19 @@ public protocol StateManager: Sendable {
     /// Carries updates to tabs whose socket is with another process; `nil` when every tab's
     /// socket is with this one (the memory manager).
     var relay: (any UpdateRelay)? { get }
+    /// Waits for a shared state key's lock (in arrival order) and loads its value. Throws
+    /// `CancellationError` if the task is cancelled while waiting (and then holds no lock).
+    func acquire(_ key: SharedKey, registry: StateRegistry) async throws -> any SharedLease
+    /// A shared state key's value without taking its lock.
+    func snapshot(_ key: SharedKey, registry: StateRegistry) async throws -> SharedValue
+    /// This process, as a key's presence list names the process holding a tab's socket; `nil`
+    /// for a manager only one process uses.
+    var processID: String? { get }
 }
 
 extension StateManager {
     public var relay: (any UpdateRelay)? { nil }
+    public var processID: String? { nil }
     public func connected(_ token: Token) async {}
     public func disconnected(_ token: Token) async {}
 }
@@ -45,9 +54,11 @@ public protocol UpdateRelay: Sendable {
     /// tab's socket here when the tab reconnected to another process, and to resend every tab
     /// here its whole state when updates for them may have been lost (the relay lost its
     /// connection and came back).
+    /// `shared` delivers a shared state key's change made by another process to the tabs linked
+    /// to it here.
     func bind(
-        deliver: @escaping @Sendable (Token, StateUpdate) -> Void, superseded: @escaping @Sendable (Token) -> Void,
-        lost: @escaping @Sendable () -> Void)
+        deliver: @escaping @Sendable (Token, StateUpdate) -> Void, shared: @escaping @Sendable (SharedKey, StateUpdate) -> Void,
+        superseded: @escaping @Sendable (Token) -> Void, lost: @escaping @Sendable () -> Void)
     /// Whether some process, this one or another, holds the tab's socket.
     func isAttached(_ token: Token) async throws -> Bool
     /// Asks whichever process holds the tab's socket to close it: the tab took it over elsewhere.
@@ -58,6 +69,13 @@ public protocol UpdateRelay: Sendable {
     func detach(_ token: Token) async
     /// Sends an update to whichever process holds the tab's socket; dropped if none does.
     func publish(_ update: StateUpdate, to token: Token) async throws
+    /// Changes of `key` committed by other processes come here from when this returns: a tab
+    /// here is linked to it.
+    func follow(_ key: SharedKey) async throws
+    /// No tab here is linked to `key` any more.
+    func unfollow(_ key: SharedKey) async
+    /// Of the processes `owners`, those that are gone: their tabs leave every presence list.
+    func gone(_ owners: Set<String>) async throws -> Set<String>
 }
 
 /// A held tab lock and the state loaded under it.
@@ -69,7 +87,9 @@ public protocol StateLease: Sendable {
     /// a ``StateManager/relay`` publishes it in the same step, so it leaves only if the save
     /// succeeds and before the lock is freed. Throws ``LockExpiredError`` if the lock was lost
     /// (then nothing was stored or published).
-    func commit(_ state: TabState, relaying update: StateUpdate?) async throws
+    /// `shared`, when given, is a shared state key whose lock the same span holds, with its new
+    /// value: it is saved (and its change published) in the same step, both or neither.
+    func commit(_ state: TabState, relaying update: StateUpdate?, shared: SharedWrite?) async throws
     /// Frees the lock. Called once after a commit, or instead of one; a second call does nothing.
     /// A manager may return before its store confirms, as long as the next acquire it serves
     /// comes after the release.
@@ -79,6 +99,33 @@ public protocol StateLease: Sendable {
 extension StateLease {
     /// Stores `state` with nothing to relay.
     public func commit(_ state: TabState) async throws {
-        try await commit(state, relaying: nil)
+        try await commit(state, relaying: nil, shared: nil)
     }
+
+    /// Stores `state`, relaying `update`, with no shared state.
+    public func commit(_ state: TabState, relaying update: StateUpdate?) async throws {
+        try await commit(state, relaying: update, shared: nil)
+    }
+}
+
+/// A held lock of a shared state key and the value loaded under it.
+public protocol SharedLease: Sendable {
+    /// The value as loaded when the lock was taken.
+    var value: SharedValue { get }
+    /// Stores `value`; a manager shared by processes publishes `update` (the change for linked
+    /// tabs) to the processes with tabs linked to the key in the same step. Throws
+    /// ``LockExpiredError`` if the lock was lost (then nothing was stored or published).
+    func commit(_ value: SharedValue, relaying update: StateUpdate) async throws
+    /// Frees the lock; a second call does nothing.
+    func release() async
+}
+
+/// A shared state key's new value, saved in the same step as a tab's state.
+public struct SharedWrite: Sendable {
+    /// The held lock of the key.
+    public let lease: any SharedLease
+    /// The value to store.
+    public let value: SharedValue
+    /// The change for the tabs linked to the key.
+    public let update: StateUpdate
 }

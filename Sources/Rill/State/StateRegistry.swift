@@ -4,6 +4,8 @@
 public struct StateRegistry: Sendable {
     /// The state types by full name, parents included.
     public let types: [String: any LiveState.Type]
+    /// The shared state types among ``types``, by full name: their values live per key, not per tab.
+    public let shared: [String: any SharedState.Type]
     let handlers: [String: AnyHandler]
     /// Every state's ``LiveState/onConnect`` events, states in name order.
     let connectEvents: [EventSpec]
@@ -16,9 +18,14 @@ public struct StateRegistry: Sendable {
     public init(_ states: [any LiveState.Type]) {
         var types: [String: any LiveState.Type] = [:]
         var handlers: [String: AnyHandler] = [:]
+        var shared: [String: any SharedState.Type] = [:]
         func add<S: LiveState>(_ state: S.Type) {
             guard types[S.fullName] == nil else { return }
             types[S.fullName] = state
+            if let type = state as? any SharedState.Type {
+                precondition(S.stateInfo.parent == nil, "shared state '\(S.fullName)': a shared state has no parent state")
+                shared[S.fullName] = type
+            }
             for (name, handler) in S.stateInfo.handlers {
                 let full = S.fullName + "." + name
                 handlers[full] = AnyHandler(S.self, name: full, handler)
@@ -27,7 +34,12 @@ public struct StateRegistry: Sendable {
         }
         for state in states { add(state) }
         self.types = types
+        self.shared = shared
         self.handlers = handlers
+        for name in types.keys {
+            guard let dot = name.lastIndex(of: ".") else { continue }
+            precondition(shared[String(name[..<dot])] == nil, "state '\(name)': a shared state has no substates")
+        }
         let ordered = types.sorted { $0.key < $1.key }.map(\.value)
         self.connectEvents = ordered.flatMap { $0.onConnect }
         self.disconnectEvents = ordered.flatMap { $0.onDisconnect }

@@ -11,6 +11,7 @@ extension TabState {
             fields[name] = ["v": state.storedValues(), "c": .object(computed[name] ?? [:])]
         }
         if deliveryChanged { fields[Self.deliveryField] = delivery.json }
+        if linksChanged { fields[Self.linksField] = linksJSON }
         return fields
     }
 
@@ -20,6 +21,7 @@ extension TabState {
         var copy = self
         copy.touched = []
         copy.deliveryChanged = false
+        copy.linksChanged = false
         copy.access = nil
         return copy
     }
@@ -31,6 +33,13 @@ extension TabState {
         var states: [String: any LiveState] = [:]
         var computed: [String: [String: JSON]] = [:]
         let delivery = stored[Self.deliveryField].map(Delivery.init(json:)) ?? Delivery()
+        var links: [String: SharedLink] = [:]
+        if case .object(let entries)? = stored[Self.linksField] {
+            for (name, entry) in entries where registry.shared[name] != nil {
+                guard case .string(let key)? = entry["k"], case .string(let label)? = entry["l"] else { continue }
+                links[name] = SharedLink(key: key, label: label)
+            }
+        }
         for (name, entry) in stored {
             guard let type = registry.types[name] else { continue }
             do {
@@ -40,10 +49,16 @@ extension TabState {
                 stale(name, error)
             }
         }
-        self.init(token: token, registry: registry, states: states, computed: computed, delivery: delivery)
+        self.init(token: token, registry: registry, states: states, computed: computed, delivery: delivery, links: links)
+    }
+
+    private var linksJSON: JSON {
+        .object(links.mapValues { ["k": .string($0.key), "l": .string($0.label)] })
     }
 
     /// The entry ``encodedChanges()`` keeps ``delivery`` under: no state's full name starts with `~`.
     public static let deliveryField = "~delivery"
+    /// The entry ``encodedChanges()`` keeps ``links`` under.
+    public static let linksField = "~links"
 
 }

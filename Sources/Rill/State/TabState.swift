@@ -26,6 +26,10 @@ public struct TabState: Sendable {
     public internal(set) var delivery: Delivery
     /// Whether ``delivery`` changed since this value was loaded, so a save must write it.
     public internal(set) var deliveryChanged = false
+    /// The shared state keys the tab is linked to, by shared state full name.
+    public internal(set) var links: [String: SharedLink] = [:]
+    /// Whether ``links`` changed since this value was loaded, so a save must write it.
+    public internal(set) var linksChanged = false
     /// Set while this value is the one a lock holder may change; the dynamic setters check it,
     /// so a copy that escaped its block cannot be written as if it were the tab.
     var access: Access?
@@ -41,12 +45,23 @@ public struct TabState: Sendable {
         self.init(token: token, registry: registry, states: [:], computed: [:])
     }
 
-    init(token: Token, registry: StateRegistry, states: [String: any LiveState], computed: [String: [String: JSON]], delivery: Delivery = Delivery()) {
+    init(
+        token: Token, registry: StateRegistry, states: [String: any LiveState], computed: [String: [String: JSON]],
+        delivery: Delivery = Delivery(), links: [String: SharedLink] = [:]
+    ) {
         self.token = token
         self.registry = registry
         self.states = states
         self.computed = computed
         self.delivery = delivery
+        self.links = links
+    }
+
+    /// Links the tab to `key` of the shared state `state` (or unlinks it, with `nil`).
+    mutating func link(_ state: String, _ link: SharedLink?) {
+        guard links[state] != link else { return }
+        links[state] = link
+        linksChanged = true
     }
 
     /// Numbers `update` when it carries a change of state: it applies on the tab's version and
@@ -122,7 +137,7 @@ public struct TabState: Sendable {
     /// computed values sent are remembered, so later deltas carry only ones that change.
     mutating func hydrate() -> Delta {
         var delta = Delta()
-        for (name, type) in registry.types {
+        for (name, type) in registry.types where registry.shared[name] == nil {
             let state = states[name] ?? type.init()
             var cache: [String: JSON] = [:]
             delta[name] = state.changes(from: nil, cache: &cache)
@@ -183,6 +198,12 @@ extension LiveState {
             }
         }
         return out
+    }
+
+    /// Whether a stored var (frontend or backend) differs from `old`'s.
+    func storedDiffers(from old: any LiveState) -> Bool {
+        guard let old = old as? Self else { return true }
+        return Self.stateInfo.vars.contains { $0.kind != .computed && $0.differs(old, self) }
     }
 
     /// Every stored var (frontend and backend), for a state manager that serializes.

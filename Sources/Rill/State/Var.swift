@@ -20,6 +20,13 @@ public struct Var<Value>: Sendable {
         self.stateType = S.self
     }
 
+    /// A var the framework adds to `state`, with no Swift property behind it.
+    init<S: LiveState>(_ state: S.Type, name: String) {
+        self.state = S.fullName
+        self.name = name
+        self.stateType = S.self
+    }
+
     /// `state_full_name.var_name`, as ``TabState/value(_:)`` takes it.
     public var path: String { state + "." + name }
 }

@@ -1265,6 +1265,9 @@
   let attempt = 0;
   let version = null; // the state's version the page shows; null before the first hydrate
   let resyncing = false; // asked for the whole state after a gap; deltas wait for it
+  // The shared state keys the tab is linked to, by state: { k: the key's hash, v: its version }.
+  // Each key counts its own versions; its changes come alike to every tab linked to it.
+  let streams = {};
 
   // ---- The outbox ----
   // Every event gets an id (increasing, per tab) and stays here until the server acknowledges
@@ -1481,6 +1484,54 @@
     reconnectTimer = setTimeout(connect, now ? 0 : ceiling / 2 + (Math.random() * ceiling) / 2);
   }
 
+  // A shared key's change applies on the version it names, for the key the tab is linked to; one
+  // the page is already past, or of a key it left, is dropped. A hydration of the key older than
+  // what the page shows is dropped too: the page only moves forward.
+  function receiveStream(message) {
+    const name = message.s;
+    const current = streams[name];
+    if (message.type === "hydrate") {
+      if (!isObject(message.state)) return;
+      if (typeof message.k !== "string") {
+        delete streams[name]; // the tab left the key: the state's defaults follow
+      } else if (current && current.k === message.k && isNum(message.v) && message.v <= current.v) {
+        return;
+      } else {
+        streams[name] = { k: message.k, v: isNum(message.v) ? message.v : 0 };
+      }
+      replaceState({ ...state, [name]: isObject(message.state[name]) ? message.state[name] : {} });
+      return;
+    }
+    if (!isObject(message.delta) || !current || current.k !== message.k || !isNum(message.v) || message.v <= current.v) return;
+    const from = isNum(message.from) ? message.from : message.v - 1;
+    if (from === current.v) {
+      applyDelta(message.delta);
+      current.v = message.v;
+    } else {
+      resync();
+    }
+  }
+
+  // A hydration of the tab lists its keys' versions; where the page is further along a key's
+  // changes than the hydration (it read the key earlier), the page keeps what it shows.
+  function hydrateStreams(next, marks) {
+    const kept = {};
+    if (isObject(marks)) {
+      for (const [name, mark] of Object.entries(marks)) {
+        if (!isObject(mark) || typeof mark.k !== "string" || !isNum(mark.v)) continue;
+        const current = streams[name];
+        if (current && current.k === mark.k && current.v > mark.v) {
+          next[name] = state[name];
+          kept[name] = current;
+        } else {
+          kept[name] = { k: mark.k, v: mark.v };
+        }
+      }
+    }
+    streams = kept;
+    return next;
+  }
+
   // A delta applies only on the version it names; after a gap the page asks for its state.
   function resync() {
     if (resyncing || !live()) return;
@@ -1496,7 +1547,9 @@
       return;
     }
     if (!isObject(message)) return;
-    if (message.type === "pong") {
+    if (typeof message.s === "string" && (message.type === "hydrate" || message.type === "delta")) {
+      receiveStream(message);
+    } else if (message.type === "pong") {
       pong(message.id);
     } else if (message.type === "hydrate") {
       if (typeof message.token === "string" && TOKEN_PATTERN.test(message.token) && message.token !== token) {
@@ -1510,7 +1563,7 @@
       // Controls whose values are still in the outbox keep showing them: the state catches up
       // once those events are sent again.
       holdEdits = outbox.length > 0;
-      replaceState(isObject(message.state) ? message.state : {});
+      replaceState(hydrateStreams(isObject(message.state) ? message.state : {}, message.streams));
       holdEdits = false;
       version = isNum(message.v) ? message.v : null;
       resyncing = false;
@@ -1636,6 +1689,7 @@
         get status() { return status; },
         get pending() { return outbox.length; },
         get version() { return version; },
+        get streams() { return streams; },
         get token() { return token; },
       }),
     });
