@@ -12,6 +12,8 @@ from collections import defaultdict
 TARGETS = ("rill", "echo", "reflex")
 KEEP_HEADING = "## Where the time goes"
 BASELINE_HEADING = "## Against the previous version"
+FANOUT_HEADING = "## fanout: one writer, N linked idle tabs"
+FANOUT_TARGETS = ("rill", "rill-redis", "reflex", "reflex-redis")
 
 
 def machine():
@@ -150,6 +152,48 @@ def baseline(results, revision):
     return lines + ["", "| target | status | figures |", "|---|---|---|"] + rows + [""]
 
 
+def fanout(results):
+    """One shared room, N idle tabs linked to it, one more tab changing it: each framework's figures."""
+    counts = sorted({k[2] for k in results if k[0] == "fanout"})
+    shown = [t for t in FANOUT_TARGETS if any(k[:2] == ("fanout", t) for k in results)]
+    lines = [
+        FANOUT_HEADING,
+        "",
+        "N idle tabs and one writer tab link to one shared room (Rill: a `SharedState` key; Reflex: an",
+        "`rx.SharedState` linked with `_link_to`). The writer changes the room M times, each change",
+        "after it saw the last reach it (M = 300, 100 at N = 1000). Delivered deltas are the messages",
+        "carrying the room's value that reached the tabs, per second; latency is, for each change, the",
+        "time from the writer sending it until the last tab saw it. Server CPU is per change, for all N",
+        "tabs. The Redis targets keep every state in a redis-server, as in Redis mode above.",
+        "",
+    ]
+    figures = [
+        ("changes_per_s", "changes/s", 1), ("deltas_per_s", "delivered deltas/s", 0),
+        ("p50_ms", "p50 until all saw it (ms)", 2), ("p99_ms", "p99 until all saw it (ms)", 2),
+        ("server_cpu_us_per_change", "server CPU per change (µs)", 0),
+    ]
+    for figure, title, digits in figures:
+        lines += [f"**{title}**", "", "| N | " + " | ".join(shown) + " | Rill/Reflex | Rill/Reflex (Redis) |",
+                  "|---|" + "---|" * (len(shown) + 2)]
+        for n in counts:
+            values = {t: get(results, "fanout", t, n, figure) for t in shown}
+            lines.append(f"| {n} | " + " | ".join(fmt(values[t], digits) for t in shown)
+                         + f" | {ratio(values.get('rill'), values.get('reflex'))} | {ratio(values.get('rill-redis'), values.get('reflex-redis'))} |")
+        lines.append("")
+    rows = []
+    r, x = (get(results, "fanout", t, 100, "deltas_per_s") for t in ("rill", "reflex"))
+    ok = r / x >= 10 if r and x else None
+    rows.append(f"| fanout N=100: ≥ 10× Reflex's delivered deltas/s | {'met' if ok else ('not met' if ok is not None else 'not measured')} | {fmt(r)} vs {fmt(x)} deltas/s |")
+    lo, hi = (get(results, "fanout", "rill", n, "server_cpu_us_per_change") for n in (min(counts, default=0), max(counts, default=0)))
+    frame = get(results, "events", "echo", 10, "server_cpu_us_per_event")
+    if lo is not None and hi is not None and frame and max(counts) > min(counts):
+        per_tab = (hi - lo) / (max(counts) - min(counts))
+        ok = per_tab <= frame
+        rows.append(f"| fanout: server CPU per added tab ≤ the echo server's per frame | {'met' if ok else 'not met'} | "
+                    f"{fmt(per_tab, 2)} µs per tab per change (N {min(counts)} → {max(counts)}) vs {fmt(frame, 2)} µs per echoed frame |")
+    return lines + ["| target | status | figures |", "|---|---|---|"] + rows + [""]
+
+
 def replace_section(text, heading, section):
     """`text` with the section under `heading` (up to the next `## `) replaced by `section`, or it appended."""
     if heading in text:
@@ -166,8 +210,16 @@ def main():
     parser.add_argument("--runs", type=int)
     parser.add_argument("--command")
     parser.add_argument("--baseline", help="the revision the rill-before target was built from")
+    parser.add_argument("--fanout-only", action="store_true", help="update only the fanout section")
     args = parser.parse_args()
     results = medians(args.results)
+    if args.fanout_only:
+        text = open(args.out).read() if os.path.exists(args.out) else "# Benchmarks\n"
+        section = fanout(results) + [f"Written by `{args.command}` on "
+                                     f"{datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}.", ""]
+        with open(args.out, "w") as f:
+            f.write(replace_section(text, FANOUT_HEADING, section))
+        return
     compared = baseline(results, args.baseline) if args.baseline else []
     if compared and not any(k[1] == "echo" for k in results):
         # A run of Rill against its previous version only: the rest of the page stays as it was.
@@ -177,11 +229,16 @@ def main():
         return
 
     kept = []
+    kept_fanout = []
     if os.path.exists(args.out):
         with open(args.out) as f:
             text = f.read()
         if KEEP_HEADING in text:
             kept = [text[text.index(KEEP_HEADING):].rstrip(), ""]
+        if FANOUT_HEADING in text:
+            start = text.index(FANOUT_HEADING)
+            end = text.find("\n## ", start + len(FANOUT_HEADING))
+            kept_fanout = [text[start:end if end >= 0 else len(text)].rstrip(), ""]
 
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     doc = [
@@ -254,6 +311,7 @@ def main():
         doc += tables(redis_table, results, "events",
                       [f for f in events if f[0] in ("events_per_s", "server_cpu_us_per_event", "p99_ms")])
         doc += redis_table(results, "background", "seconds_all", "background: time until every tab saw 1000 (s)", digits=3)
+    doc += [""] + (fanout(results) if any(k[0] == "fanout" for k in results) else kept_fanout)
     doc += ["", "## The issue's targets", ""]
     doc += check(results)
     doc += compared

@@ -1,4 +1,5 @@
-// A minimal app for load tests and multi-process tests: a counter, an increment, and a background count.
+// A minimal app for load tests and multi-process tests: a counter, an increment, a background count,
+// and a shared room every tab may join.
 
 import Rill
 import RillRedis
@@ -22,6 +23,21 @@ struct BenchState {
             try await withState { $0.counter += 1 }
         }
     }
+
+    /// Links the tab to the one shared room the fan-out scenario writes to.
+    mutating func join() async throws {
+        try await link(BenchRoom.self, to: "bench")
+    }
+}
+
+/// The room of the fan-out scenario: one writer changes it, every linked tab gets each change.
+@LiveState
+struct BenchRoom: SharedState {
+    var total = 0
+
+    mutating func increment() {
+        total += 1
+    }
 }
 
 struct CountOutOfRange: Error, CustomStringConvertible {
@@ -35,5 +51,7 @@ let page = Page("/", title: "Rill bench") {
         Button("Increment", onClick: BenchState.event.increment)
     }
 }
-// The load generator starts the background task directly; no component on the page does.
-try await App.serve(pages: [page], publicEvents: [BenchState.event.bgCount.name], store: RedisStore.self)
+// The load generator starts the background task and joins the room directly; no component on the page does.
+try await App.serve(
+    pages: [page], publicEvents: [BenchState.event.bgCount.name, BenchState.event.join.name, BenchRoom.event.increment.name],
+    store: RedisStore.self)

@@ -7,13 +7,14 @@ import NIOCore
 import NIOPosix
 import RillClient
 import RillServer
+import Synchronization
 
 @main
 struct RillBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rill-bench",
         abstract: "Load generator for Rill's BenchServer, the echo server and Reflex; prints one JSON line.",
-        subcommands: [Events.self, Background.self, IdleTabs.self]
+        subcommands: [Events.self, Background.self, IdleTabs.self, Fanout.self]
     )
 }
 
@@ -167,6 +168,77 @@ struct IdleTabs: AsyncParsableCommand {
             ])
             group.cancelAll()
         }
+    }
+}
+
+struct Fanout: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "N idle tabs linked to one shared room, one more tab changing it M times, each change after the last reached it; time until every tab has seen change k.")
+
+    @OptionGroup var server: ServerOptions
+
+    @Option(help: "Idle linked tabs (N).")
+    var tabs = 100
+
+    @Option(help: "Changes the writer makes (M).")
+    var changes = 200
+
+    func run() async throws {
+        let bench = Bench(self.server)
+        let all = try await bench.open(self.tabs + 1)
+        let target = self.server.target
+        let starts = try await bench.each(all) { tab in
+            try await tab.client.send(target.joinMessage(id: tab.nextEventID()))
+            return try await tab.waitForRoom()
+        }
+        // Leftovers of an earlier run on the same server: every tab reads the same room.
+        let base = starts.max() ?? 0
+        let changes = self.changes
+        let sent = Mutex([ContinuousClock.Instant?](repeating: nil, count: changes + 1))
+        let writer = ObjectIdentifier(all[0])
+        let before = bench.sample()
+        let start = ContinuousClock.now
+        let seen = try await bench.each(all) { tab -> (at: [ContinuousClock.Instant], messages: Int) in
+            var seenAt = [ContinuousClock.Instant](repeating: start, count: changes + 1)
+            var shown = 0
+            var delivered = 0
+            let isWriter = ObjectIdentifier(tab) == writer
+            if isWriter {
+                sent.withLock { $0[1] = .now }
+                try await tab.client.send(target.roomIncrementMessage(id: tab.nextEventID()))
+            }
+            while shown < changes {
+                let message = try await tab.next()
+                guard let total = counter(in: message, key: target.totalKey), total - base > shown else { continue }
+                delivered += 1
+                let now = ContinuousClock.now
+                for k in (shown + 1)...min(changes, total - base) { seenAt[k] = now }
+                shown = min(changes, total - base)
+                if isWriter, shown < changes {
+                    sent.withLock { $0[shown + 1] = .now }
+                    try await tab.client.send(target.roomIncrementMessage(id: tab.nextEventID()))
+                }
+            }
+            return (seenAt, delivered)
+        }
+        let seconds = Double(nanoseconds(ContinuousClock.now - start)) / 1e9
+        let after = bench.sample()
+        let times = sent.withLock { $0 }
+        var latency = Histogram<UInt64>(highestTrackableValue: 60_000_000_000)
+        for k in 1...changes {
+            guard let sentAt = times[k] else { continue }
+            let last = seen.map { $0.at[k] }.max() ?? sentAt
+            _ = latency.record(nanoseconds(last - sentAt))
+        }
+        let delivered = seen.reduce(0) { $0 + $1.messages }
+        report([
+            "scenario": "fanout", "target": self.server.name, "tabs": self.tabs, "changes": changes,
+            "seconds": seconds, "changes_per_s": Double(changes) / seconds,
+            "deltas_per_s": Double(delivered) / seconds,
+            "p50_ms": Double(latency.valueAtPercentile(50)) / 1e6,
+            "p99_ms": Double(latency.valueAtPercentile(99)) / 1e6,
+            "server_cpu_us_per_change": (after.server - before.server) * 1e6 / Double(changes),
+        ])
     }
 }
 

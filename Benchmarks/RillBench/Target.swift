@@ -14,6 +14,7 @@ enum Target: String, CaseIterable, Sendable {
     case reflex
 
     static let reflexState = "reflex___state____state.bench_app___bench_app____state"
+    static let reflexRoom = "reflex___state____state.reflex___istate___shared____shared_state_base_internal.bench_app___bench_app____room"
     static let routerData = #""router_data":{"pathname":"/","asPath":"/"}"#
 
     /// The upgrade request's target for a fresh tab.
@@ -48,6 +49,31 @@ enum Target: String, CaseIterable, Sendable {
         case .reflex:
             #"42/_event,["event",{"name":"\#(Self.reflexState).bg_count","payload":{"n":\#(count)},\#(Self.routerData)}]"#
         }
+    }
+
+    /// Links the tab to the fan-out scenario's room.
+    func joinMessage(id: Int) -> String {
+        switch self {
+        case .rill, .echo:
+            #"{"type":"event","name":"bench_state.join","payload":{},"id":\#(id)}"#
+        case .reflex:
+            #"42/_event,["event",{"name":"\#(Self.reflexRoom).join","payload":{},\#(Self.routerData)}]"#
+        }
+    }
+
+    /// One change of the room.
+    func roomIncrementMessage(id: Int) -> String {
+        switch self {
+        case .rill, .echo:
+            #"{"type":"event","name":"bench_room.increment","payload":{},"id":\#(id)}"#
+        case .reflex:
+            #"42/_event,["event",{"name":"\#(Self.reflexRoom).increment","payload":{},\#(Self.routerData)}]"#
+        }
+    }
+
+    /// The key whose value is the room's total in a message.
+    var totalKey: String {
+        self == .reflex ? #""total_rx_state_":"# : #""total":"#
     }
 
     /// A message shaped like Rill's delta for counter `value`: the echo server's stand-in for a
@@ -154,6 +180,14 @@ final class Tab: @unchecked Sendable {
         while true {
             let message = try await self.next()
             if let seen = counter(in: message, key: self.target.counterKey), seen >= value { return }
+        }
+    }
+
+    /// Reads until the tab shows the room's total (it is linked); returns it.
+    func waitForRoom() async throws -> Int {
+        while true {
+            let message = try await self.next()
+            if let total = counter(in: message, key: self.target.totalKey) { return total }
         }
     }
 

@@ -139,18 +139,8 @@ final class RedisTabLock: Sendable {
         _ name: String, owner: String, key: String, expiry: Duration?,
         fields: [(name: String, value: String)], publish: (channel: String, message: String)?, expired: LockExpiredError
     ) async throws {
-        var args = [owner, expiry.map { "\($0.milliseconds)" } ?? "0", "\(lockExpiry.milliseconds)", publish?.channel ?? "", publish?.message ?? ""]
-        for field in fields {
-            args.append(field.name)
-            args.append(field.value)
-        }
-        let sent = ContinuousClock.now
-        defer { commitTime.record(since: sent) }
-        do {
-            _ = try await client.evalsha(Scripts.commit, keys: [Self.lockKey(name), key], args: args)
-        } catch let error as RedisError where error.code == Scripts.lockExpiredCode {
-            throw expired
-        }
+        let args = [owner, expiry.map { "\($0.milliseconds)" } ?? "0", "\(lockExpiry.milliseconds)", publish?.channel ?? "", publish?.message ?? ""]
+        try await run(Scripts.commit, keys: [Self.lockKey(name), key], args: args, fields: fields, expired: expired)
     }
 
     /// Commits a tab and a shared state key whose locks are both held, in one step: both are
@@ -161,10 +151,18 @@ final class RedisTabLock: Sendable {
         shared key: SharedKey, sharedOwner: String, hashKey: String, value: String, sharedExpiry: Duration?,
         sharedPublish: (channel: String, message: String)?
     ) async throws {
-        var args = [
+        let args = [
             owner, "\(tokenExpiry.milliseconds)", "\(lockExpiry.milliseconds)", publish?.channel ?? "", publish?.message ?? "",
             sharedOwner, value, sharedPublish?.channel ?? "", sharedPublish?.message ?? "", sharedExpiry.map { "\($0.milliseconds)" } ?? "0",
         ]
+        try await run(
+            Scripts.commitWithShared, keys: [Self.lockKey(token.rawValue), tabKey, Self.lockKey(Self.name(key)), hashKey], args: args,
+            fields: fields, expired: LockExpiredError(token: token))
+    }
+
+    /// Runs a commit script with the changed fields after `args`; a lost lock throws `expired`.
+    private func run(_ script: RedisScript, keys: [String], args: [String], fields: [(name: String, value: String)], expired: LockExpiredError) async throws {
+        var args = args
         for field in fields {
             args.append(field.name)
             args.append(field.value)
@@ -172,10 +170,9 @@ final class RedisTabLock: Sendable {
         let sent = ContinuousClock.now
         defer { commitTime.record(since: sent) }
         do {
-            _ = try await client.evalsha(
-                Scripts.commitWithShared, keys: [Self.lockKey(token.rawValue), tabKey, Self.lockKey(Self.name(key)), hashKey], args: args)
+            _ = try await client.evalsha(script, keys: keys, args: args)
         } catch let error as RedisError where error.code == Scripts.lockExpiredCode {
-            throw LockExpiredError(token: token)
+            throw expired
         }
     }
 

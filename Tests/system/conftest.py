@@ -295,3 +295,17 @@ def nginx_over():
         process.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
 
+
+@pytest.fixture
+def browser():
+    """A headless Chromium (Selenium), its DevTools network domain on for tests that cut it."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=900,700"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.execute_cdp_cmd("Network.enable", {})
+    yield driver
+    driver.quit()

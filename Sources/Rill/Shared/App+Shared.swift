@@ -167,6 +167,7 @@ extension App {
     /// reaches through a new socket) puts it in the key's presence and sends the page the key's
     /// whole value, read under the key's lock so no change of the key slips between the two.
     func follow(_ token: Token, links wanted: [String: SharedLink]) async {
+        guard !registry.shared.isEmpty else { return }
         do {
             try await links.order.lock(token)
         } catch {
@@ -259,10 +260,10 @@ extension App {
         await follow(token, links: state.links)
     }
 
-    /// The tab's socket left: it leaves the presence of every key it was linked to.
+    /// The tab's socket left: it leaves the presence of every key it was linked to. In the tab's
+    /// order, so a follow of the same socket still under way is undone after it, not before.
     func leaveShared(_ token: Token, sink: any UpdateSink) {
-        let keys = links.remove(token, sink: sink)
-        guard !keys.isEmpty else { return }
+        guard !registry.shared.isEmpty else { return }
         Task.detached {
             do {
                 try await self.links.order.lock(token)
@@ -270,7 +271,7 @@ extension App {
                 return
             }
             defer { self.links.order.unlock(token) }
-            for key in keys {
+            for key in self.links.remove(token, sink: sink) {
                 await self.leave(key, token)
                 await self.subscribe(key)
             }

@@ -1,4 +1,4 @@
-"""The Reflex twin of Rill's BenchServer: a counter, an increment, and a background count."""
+"""The Reflex twin of Rill's BenchServer: a counter, an increment, a background count, and a shared room."""
 
 import reflex as rx
 
@@ -16,6 +16,20 @@ class State(rx.State):
         for _ in range(n):
             async with self:
                 self.counter += 1
+
+
+class Room(rx.SharedState):
+    """The room of the fan-out scenario: one writer changes it, every linked tab gets each change."""
+
+    total: int = 0
+
+    @rx.event
+    async def join(self):
+        await self._link_to("bench")
+
+    @rx.event
+    def increment(self):
+        self.total += 1
 
 
 def index() -> rx.Component:
