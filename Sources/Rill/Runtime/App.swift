@@ -60,6 +60,8 @@ public final class App: Sendable {
     let connections = Mutex<[Token: Connection]>([:])
     /// The tabs connected here that are linked to each shared state key.
     let links = LinkIndex()
+    /// Presence changes waiting for their key's lock.
+    let presenceBatch = PresenceBatch()
     /// A tab's waiting events, the first one running; `bytes` counts the messages they came in.
     private struct Queue {
         var events: Deque<QueuedEvent>

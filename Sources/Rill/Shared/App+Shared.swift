@@ -279,11 +279,31 @@ extension App {
     }
 
     private func join(_ key: SharedKey, _ token: Token, label: String, sink: any UpdateSink) async {
+        await presenceBatch.add(.join(token, label: label, sink: sink), to: key) { changes in await self.write(changes, to: key) }
+    }
+
+    private func leave(_ key: SharedKey, _ token: Token) async {
+        await presenceBatch.add(.leave(token), to: key) { changes in await self.write(changes, to: key) }
+    }
+
+    /// Writes joins and leaves to the key's presence list in one commit, then sends each tab that
+    /// joined the key's whole value, under the key's lock: no change of the key falls between.
+    private func write(_ changes: [PresenceBatch.Change], to key: SharedKey) async {
         do {
             let lease = try await manager.acquire(key, registry: registry)
             var hold = EventScope.Hold(lease: lease, value: lease.value)
-            hold.value.presence.removeAll { $0.token == token }
-            hold.value.presence.append(Presence(token: token, label: label, owner: manager.processID))
+            var joined: [any UpdateSink] = []
+            for change in changes {
+                switch change {
+                case .join(let token, let label, let sink):
+                    hold.value.presence.removeAll { $0.token == token }
+                    hold.value.presence.append(Presence(token: token, label: label, owner: manager.processID))
+                    joined.append(sink)
+                case .leave(let token):
+                    // A tab that came back meanwhile stays.
+                    if !links.contains(token, key) { hold.value.presence.removeAll { $0.token == token } }
+                }
+            }
             var saved = lease.value
             do {
                 if let write = EventScope.write(hold) {
@@ -295,22 +315,13 @@ extension App {
                 await lease.release()
                 throw error
             }
-            sink.send(StateUpdate(delta: [key.state: saved.hydrate()], isHydration: true, version: saved.version, stream: SharedStream(key)))
+            if !joined.isEmpty {
+                let whole = StateUpdate(delta: [key.state: saved.hydrate()], isHydration: true, version: saved.version, stream: SharedStream(key))
+                for sink in joined { sink.send(whole) }
+            }
             await lease.release()
         } catch {
-            logger.warning("tab could not join a shared state key", metadata: ["token": "\(token)", "key": "\(key)", "error": "\(error)"])
-        }
-    }
-
-    private func leave(_ key: SharedKey, _ token: Token) async {
-        do {
-            try await withShared(key) { value in
-                // A tab that came back meanwhile stays.
-                guard !links.contains(token, key) else { return }
-                value.presence.removeAll { $0.token == token }
-            }
-        } catch {
-            logger.warning("tab could not leave a shared state key", metadata: ["token": "\(token)", "key": "\(key)", "error": "\(error)"])
+            logger.warning("a shared state key's presence list could not be written", metadata: ["key": "\(key)", "tabs": "\(changes.count)", "error": "\(error)"])
         }
     }
 }
