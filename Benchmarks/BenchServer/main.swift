@@ -53,5 +53,5 @@ let page = Page("/", title: "Rill bench") {
 }
 // The load generator starts the background task and joins the room directly; no component on the page does.
 try await App.serve(
-    pages: [page], publicEvents: [BenchState.event.bgCount.name, BenchState.event.join.name, BenchRoom.event.increment.name],
+    pages: [page], states: [BenchRoom.self], publicEvents: [BenchState.event.bgCount.name, BenchState.event.join.name, BenchRoom.event.increment.name],
     store: RedisStore.self)

@@ -194,6 +194,15 @@ final class PageModel: Sendable {
         #expect(try await page.tab.state(Member.self).name == "", "the refused handler changed nothing")
     }
 
+    @Test func linkingToAStateTheAppDoesNotKnowIsAClearError() async throws {
+        let app = makeApp(states: [Member.self])
+        let page = try await PageModel.connect(to: app)
+        page.tab.send(Member.event.join(room: room, as: "Ann"))
+        try await page.until("an error") { !$0.errors.isEmpty }
+        #expect(page.errors[0].message.contains("no state 'room'"), "\(page.errors[0].message)")
+        #expect(try await page.tab.linkedKey(Room.self) == nil)
+    }
+
     @Test func anUnlinkedTabCannotChangeASharedState() async throws {
         let page = try await PageModel.connect(to: app)
         page.tab.send(Room.event.increment)

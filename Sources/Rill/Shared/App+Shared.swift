@@ -339,6 +339,7 @@ extension LiveState {
     /// same run: link first.
     public func link<S: SharedState>(_ type: S.Type, to key: String, as label: String = "") async throws {
         let scope = try Self.lockedScope(S.self)
+        guard scope.app.registry.shared[S.fullName] != nil else { throw UnknownStateError(path: S.fullName) }
         let key = try SharedKey(S.self, key)
         guard label.utf8.count <= SharedKey.maxKeyBytes else { throw InvalidKeyError(state: S.fullName, key: key.key, label: label) }
         guard try await S.authorizeLink(key: key.key, router: scope.app.router(scope.token)) else {
