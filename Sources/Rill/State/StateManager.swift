@@ -10,7 +10,7 @@
 
 /// Stores each tab's ``TabState`` and guards it with a per-tab exclusive lock.
 ///
-/// Every change to a tab goes through a lease: ``acquire(_:registry:)`` waits for the tab's lock
+/// Every change to a tab goes through a lease: ``acquire(_:registry:)-(Token,StateRegistry)`` waits for the tab's lock
 /// (in arrival order) and loads the state, ``StateLease/commit(_:)`` stores what changed, and
 /// ``StateLease/release()`` frees the lock. A manager may store states elsewhere (Redis) and
 /// do I/O in each step; each step is `async` and may throw.
