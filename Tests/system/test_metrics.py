@@ -73,3 +73,28 @@ def test_no_metrics_endpoint_unless_asked(processes):
         raise AssertionError("/metrics answered without --metrics")
     except urllib.error.HTTPError as error:
         assert error.code == 404
+
+
+def test_metrics_count_shared_changes_and_their_copies(processes):
+    server = processes("Room", "--metrics")
+    tabs = []
+    for name in ("ann", "bob", "cid"):
+        tab = server.socket(uuid.uuid4().hex)
+        tab.hydrate()
+        tab.event("visitor.set_name", value=name)
+        tab.event("visitor.enter")
+        tab.wait_for("chat_room", "_presence", lambda v, name=name: name in v)
+        tabs.append(tab)
+    for tab in tabs:
+        tab.wait_for("chat_room", "_presence", lambda v: len(v) == 3)
+    before = scrape(server.port)
+    tabs[0].event("chat_room.increment")
+    tabs[1].event("chat_room.increment")
+    for tab in tabs:
+        tab.wait_for("chat_room", "count", lambda v: v == 2)
+    after = scrape(server.port)
+    # Two changes, each handed to the three linked tabs.
+    assert after["rill_shared_changes_total"] - before["rill_shared_changes_total"] == 2
+    assert after["rill_shared_deliveries_total"] - before["rill_shared_deliveries_total"] == 6
+    for tab in tabs:
+        tab.close()

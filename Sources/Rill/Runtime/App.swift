@@ -602,7 +602,10 @@ public final class App: Sendable {
         let sink = update.isEmpty ? nil : connections.withLock { $0[token]?.sink }
         do {
             try await lease.commit(state, relaying: sink == nil && !update.isEmpty ? update : nil, shared: shared)
-            if let shared { fanOut(shared.value.key, shared.update) }
+            if let shared {
+                if shared.update.version != nil { metrics.sharedChanges.increment() }
+                fanOut(shared.value.key, shared.update)
+            }
         } catch let error as LockExpiredError {
             throw error
         } catch {

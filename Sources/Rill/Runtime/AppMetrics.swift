@@ -26,6 +26,10 @@ struct AppMetrics: Sendable {
     let tasksRunning = Meter(label: "rill_background_tasks_running")
     /// Tabs connected to this process.
     let tabsConnected = Meter(label: "rill_tabs_connected")
+    /// Changes of shared state keys committed by this process (its presence lists' included).
+    let sharedChanges = Counter(label: "rill_shared_changes_total")
+    /// Copies of shared keys' changes handed to this process's linked tabs, from here or elsewhere.
+    let sharedDeliveries = Counter(label: "rill_shared_deliveries_total")
 }
 
 extension Timer {

@@ -118,10 +118,7 @@ extension App {
         do {
             var hold = EventScope.Hold(lease: lease, value: lease.value)
             let result = try await body(&hold.value)
-            if let write = EventScope.write(hold) {
-                try await lease.commit(write.value, relaying: write.update)
-                fanOut(key, write.update)
-            }
+            if let write = EventScope.write(hold) { try await commit(write) }
             await lease.release()
             return result
         } catch {
@@ -135,7 +132,16 @@ extension App {
     /// Writes a key's change to every tab linked to it here: one update, its bytes made once.
     func fanOut(_ key: SharedKey, _ update: StateUpdate) {
         guard !update.isEmpty else { return }
-        for sink in links.sinks(key) { sink.send(update) }
+        let sinks = links.sinks(key)
+        for sink in sinks { sink.send(update) }
+        metrics.sharedDeliveries.increment(by: sinks.count)
+    }
+
+    /// Saves a key's change under its held lease and hands it to the tabs linked here.
+    func commit(_ write: SharedWrite) async throws {
+        try await write.lease.commit(write.value, relaying: write.update)
+        if write.update.version != nil { metrics.sharedChanges.increment() }
+        fanOut(write.value.key, write.update)
     }
 
     /// Adds the tab's shared states to its hydration: each linked key's value and version, the
@@ -307,8 +313,7 @@ extension App {
             var saved = lease.value
             do {
                 if let write = EventScope.write(hold) {
-                    try await lease.commit(write.value, relaying: write.update)
-                    fanOut(key, write.update)
+                    try await commit(write)
                     saved = write.value
                 }
             } catch {
