@@ -68,9 +68,11 @@ final class LinkIndex: Sendable {
         }
     }
 
-    /// The label the tab linked to `key` with, if it is linked here.
-    func label(_ token: Token, _ key: SharedKey) -> String? {
-        index.withLock { $0.keys[token]?[key] }
+    /// The tabs linked to `key` here, with their labels and sinks.
+    func tabs(_ key: SharedKey) -> [(Token, String, any UpdateSink)] {
+        index.withLock { index in
+            (index.sinks[key] ?? [:]).compactMap { token, sink in index.keys[token]?[key].map { (token, $0, sink) } }
+        }
     }
 }
 
@@ -231,7 +233,9 @@ extension App {
     }
 
     /// While this process follows keys, takes the tabs of processes that died out of their
-    /// presence lists, every second: their sockets went with them.
+    /// presence lists, every second: their sockets went with them. It also puts back its own
+    /// linked tabs that a list lacks: another process may have taken them out while this one
+    /// could not renew its alive mark (Redis restarting, a long pause).
     private func sweepPresence() async {
         while true {
             try? await Task.sleep(for: .seconds(1))
@@ -245,8 +249,12 @@ extension App {
             guard let keys, let relay = manager.relay else { return }
             for key in keys {
                 do {
-                    let owners = Set(try await manager.snapshot(key, registry: registry).presence.compactMap(\.owner))
-                        .subtracting([manager.processID].compactMap { $0 })
+                    let presence = try await manager.snapshot(key, registry: registry).presence
+                    let listed = Set(presence.map(\.token))
+                    for (token, label, sink) in links.tabs(key) where !listed.contains(token) {
+                        await join(key, token, label: label, sink: sink)
+                    }
+                    let owners = Set(presence.compactMap(\.owner)).subtracting([manager.processID].compactMap { $0 })
                     guard !owners.isEmpty else { continue }
                     let gone = try await relay.gone(owners)
                     guard !gone.isEmpty else { continue }
