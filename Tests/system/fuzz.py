@@ -51,6 +51,9 @@ BENCH_EVENTS = [
     ("bench_state.increment", {}),
     ("bench_state.bg_count", {"n": 3}),
     ("bench_state.set_counter", {"value": 7}),
+    ("bench_state.join", {}),
+    ("bench_room.increment", {}),
+    ("bench_room.set_total", {"value": 9}),
 ]
 LOSSY_NUMBERS = [
     "-9223372036854775809", "9223372036854775808", "9007199254740993.0", "9007199254740993",

@@ -859,3 +859,70 @@ def test_an_argument_out_of_range_is_an_error_not_a_crash(rill, n):
         ws.hydrate()
         ws.event("bench_state.bg_count", n=3)
         read_until(ws, lambda m: (m.get("delta") or {}).get("bench_state", {}).get("counter") == 3)
+
+
+def room_count(port, room="lobby", timeout=15):
+    """A new tab enters `room` of the Room example and returns the count its value shows."""
+    with RawWS.connect(port, token=new_token(), timeout=timeout) as ws:
+        ws.hydrate(timeout=timeout)
+        ws.event("visitor.set_name", value="probe")
+        ws.event("visitor.set_room_name", value=room)
+        ws.event("visitor.enter")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            message = ws.recv_json(timeout=max(0.01, deadline - time.monotonic()))
+            if message.get("type") == "hydrate" and message.get("s") == "chat_room" and "v" in message:
+                return message["state"]["chat_room"]["count"]
+    raise AssertionError("the probe tab never got the room")
+
+
+def test_a_linked_tab_flooding_changes_and_relinks_never_reading_costs_bounded_memory_and_others_stay_exact(rill):
+    """A tab of the Room example enters rooms and changes them as fast as it can send, moving
+    between two rooms 200 times, and never reads. Its queue bounds what waits, the changes and
+    presence lists of the rooms it moves through are written under their keys' locks, and the
+    updates it does not read fold together: RSS grows by less than 64 MB. A tab in the lobby
+    that reads all along ends showing exactly the count a new tab finds there."""
+    server = rill("Room")
+    witness = RawWS.connect(server.port, token=new_token())
+    witness.hydrate()
+    for name, payload in (("visitor.set_name", {"value": "witness"}), ("visitor.enter", {})):
+        witness.send_text(event_json(name, payload))
+    shown = {"count": None}
+
+    def read_witness(seconds):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                message = witness.recv_json(timeout=max(0.01, deadline - time.monotonic()))
+            except TimeoutError:
+                return
+            values = (message.get("state") or message.get("delta") or {}).get("chat_room", {})
+            if message.get("s") == "chat_room" and "count" in values:
+                shown["count"] = values["count"]
+
+    read_witness(2)
+    moves = []
+    for room in ("r1", "lobby"):
+        moves += [event_json("visitor.set_room_name", {"value": room}), event_json("visitor.enter", {})]
+        moves += [event_json("chat_room.increment", {})] * 100
+    batch = encode_frame(TEXT, event_json("visitor.set_name", {"value": "flood"}).encode()) + b"".join(
+        encode_frame(TEXT, m.encode()) for m in moves)
+    flooder, sent, growth = flood(server, batch, 200, settle=4)
+    try:
+        assert server.alive(), tail(server)
+        assert growth < 64 * MB, f"RSS grew {growth / MB:.0f} MB after {sent} batches of moves and changes"
+    finally:
+        flooder.close()
+    # The flooder's queued events run out after it leaves; then the lobby stops changing.
+    last = None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        read_witness(1)
+        count = room_count(server.port)
+        if count == last:
+            break
+        last = count
+    read_witness(2)
+    assert shown["count"] == last, f"the reading tab shows {shown['count']}, the lobby holds {last}"
+    assert last > 0, "no change of the flood was applied"
+    witness.close()
