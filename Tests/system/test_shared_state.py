@@ -156,3 +156,26 @@ def test_every_linked_socket_gets_the_same_bytes_for_a_change(rill):
     assert message["k"] and message["v"] >= 1 and "acks" not in message
     for tab in tabs:
         tab.ws.close()
+
+
+def test_a_lost_change_of_the_room_leads_to_a_resync_and_the_page_equals_the_room(browser, rill, fault_proxy):
+    server = rill("Room")
+    proxy = fault_proxy(server.port)
+    watcher = Window(browser, proxy.url("/"), "ann")
+    watcher.enter()
+    writer = Window(browser, f"http://127.0.0.1:{server.port}/", "bob")
+    writer.enter()
+    wait(lambda: watcher.presence() == ["ann", "bob"], "the two tabs did not meet")
+    stream = watcher.js("window.__rill.streams.chat_room.v")
+    # The room's next change vanishes on its way to the watcher; its connection stays.
+    proxy.drop_frames(lambda text: '"s":"chat_room"' in text and '"type":"delta"' in text, count=1, then="keep")
+    writer.click("plus")
+    wait(lambda: proxy.stats().get("dropped_frames") == 1, "the proxy saw no change of the room to drop")
+    wait(lambda: writer.count() == 1, "the writer does not show its change")
+    time.sleep(0.3)
+    assert watcher.count() == 0 and watcher.js("window.__rill.streams.chat_room.v") == stream
+    # The next change names a version the watcher is not at: it asks for its state.
+    writer.click("plus")
+    wait(lambda: watcher.count() == 2, "the watcher did not resync after the gap")
+    assert watcher.js("window.__rill.streams.chat_room.v") == stream + 2
+    assert watcher.presence() == ["ann", "bob"]
