@@ -234,7 +234,11 @@ final class PageModel: Sendable {
         page.tab.send(Member.event.look)
         await page.tab.settle()
         #expect(try await page.tab.state(Member.self).seen == 5)
-        try await page.until("5") { $0.value("room", "count") == 5 }
+        try await page.until("5") { $0.value("room", "count") == 5 && $0.value("room", "doubled") == 10 }
+        // The room's computed vars are read as its stored ones, current under the key's lock.
+        page.tab.send(Member.event.lookDoubled)
+        await page.tab.settle()
+        #expect(try await page.tab.state(Member.self).seen == 10)
     }
 
     @Test func aBackendOnlyChangeIsSavedAndSendsNothing() async throws {

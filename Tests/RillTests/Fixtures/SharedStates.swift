@@ -61,6 +61,10 @@ struct Member {
         seen = try await getState(Room.self).count
     }
 
+    mutating func lookDoubled() async throws {
+        seen = try await getState(Room.self).doubled
+    }
+
     mutating func useThenLink() async throws {
         _ = try await getState(Room.self).count
         try await link(Room.self, to: "other")
