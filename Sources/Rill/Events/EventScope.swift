@@ -38,7 +38,7 @@ public final class EventScope: Sendable {
     }
 
     /// A shared state key's lock held by the scope, with its working value.
-    struct Hold: @unchecked Sendable {
+    struct Hold: Sendable {
         let lease: any SharedLease
         var value: SharedValue
     }
@@ -110,7 +110,7 @@ public final class EventScope: Sendable {
     /// Hands `body` the scope's working copy of `S` to change in place, and keeps what it leaves;
     /// meanwhile `S` cannot be reached another way (``read(_:)``, ``modify(_:_:)``) in this scope.
     func withCheckedOut<S: LiveState, R>(_ type: S.Type, _ body: (inout S) async throws -> R) async throws -> R {
-        if app.registry.shared[S.fullName] != nil { return try await withCheckedOutShared(S.self, body) }
+        if S.stateInfo.isShared { return try await withCheckedOutShared(S.self, body) }
         var state = try work.withLock { work in
             try Self.ensureOpen(work)
             work.checkedOut = S.fullName
@@ -213,7 +213,7 @@ public final class EventScope: Sendable {
         try work.withLock { work in
             try Self.ensureOpen(work)
             try Self.ensureFree(work, S.fullName)
-            if app.registry.shared[S.fullName] != nil {
+            if S.stateInfo.isShared {
                 return work.shared?.value.key.state == S.fullName ? work.shared!.value.state as! S : S()
             }
             return work.state[S.self]
@@ -225,7 +225,7 @@ public final class EventScope: Sendable {
         try work.withLock { work in
             try Self.ensureOpen(work)
             try Self.ensureFree(work, S.fullName)
-            if app.registry.shared[S.fullName] != nil {
+            if S.stateInfo.isShared {
                 guard work.shared?.value.key.state == S.fullName else { throw NotLinkedError(state: S.fullName, type: "\(S.self)") }
                 var state = work.shared!.value.state as! S
                 let result = try body(&state)
@@ -250,7 +250,7 @@ public final class EventScope: Sendable {
             try Self.ensureOpen(work)
             if let refused = work.refused { throw refused }
             // A shared state's changes leave with the commit, to every linked tab at once.
-            if app.registry.shared[S.fullName] != nil {
+            if S.stateInfo.isShared {
                 work.shared?.value.state = state
             } else {
                 work.state[S.self] = state
@@ -276,7 +276,7 @@ public final class EventScope: Sendable {
     func finish() throws -> (TabState, StateUpdate, SharedWrite?) {
         try work.withLock { work in
             if let refused = work.refused { throw refused }
-            if let name = work.state.touched.first(where: { app.registry.shared[$0] != nil }) {
+            if !app.registry.shared.isEmpty, let name = work.state.touched.first(where: { app.registry.shared[$0] != nil }) {
                 throw SharedKeyOrderError(
                     problem: "shared state '\(name)' cannot be changed through the tab's TabState: change it in its handlers, with modifyState(\(name).self) in a handler, or with App.modifyShared")
             }

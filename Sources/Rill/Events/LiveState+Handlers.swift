@@ -150,13 +150,13 @@ extension LiveState {
     /// it is a snapshot that may be stale.
     public func getState<S: LiveState>(_ type: S.Type) async throws -> ReadOnly<S> {
         if let scope = EventScope.current, scope.heldByCurrentTask {
-            if scope.app.registry.shared[S.fullName] != nil { _ = try await scope.holdShared(S.fullName) }
+            if S.stateInfo.isShared { _ = try await scope.holdShared(S.fullName) }
             return ReadOnly(try scope.read(S.self))
         }
         if let context = BackgroundContext.current {
             let app = context.app
             let tab = try await app.snapshot(context.task.token)
-            if app.registry.shared[S.fullName] != nil {
+            if S.stateInfo.isShared {
                 guard let link = tab.links[S.fullName] else { return ReadOnly(S()) }
                 return ReadOnly(try await app.manager.snapshot(SharedKey(state: S.fullName, key: link.key), registry: app.registry).state as! S)
             }
@@ -172,7 +172,7 @@ extension LiveState {
         guard let scope = EventScope.current, scope.heldByCurrentTask else {
             throw ImmutableStateError.notLocked(state: "\(S.self)")
         }
-        if scope.app.registry.shared[S.fullName] != nil, !(try await scope.holdShared(S.fullName)) {
+        if S.stateInfo.isShared, !(try await scope.holdShared(S.fullName)) {
             throw NotLinkedError(state: S.fullName, type: "\(S.self)")
         }
         return try scope.modify(S.self, body)

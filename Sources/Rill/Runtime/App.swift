@@ -602,10 +602,7 @@ public final class App: Sendable {
         let sink = update.isEmpty ? nil : connections.withLock { $0[token]?.sink }
         do {
             try await lease.commit(state, relaying: sink == nil && !update.isEmpty ? update : nil, shared: shared)
-            if let shared {
-                if shared.update.version != nil { metrics.sharedChanges.increment() }
-                fanOut(shared.value.key, shared.update)
-            }
+            if let shared { committed(shared) }
         } catch let error as LockExpiredError {
             throw error
         } catch {

@@ -142,6 +142,11 @@ extension App {
     /// Saves a key's change under its held lease and hands it to the tabs linked here.
     func commit(_ write: SharedWrite) async throws {
         try await write.lease.commit(write.value, relaying: write.update)
+        committed(write)
+    }
+
+    /// A key's change was saved (alone, or with a tab's): counts it and hands it to the tabs here.
+    func committed(_ write: SharedWrite) {
         if write.update.version != nil { metrics.sharedChanges.increment() }
         fanOut(write.value.key, write.update)
     }
@@ -164,7 +169,7 @@ extension App {
     private static func defaults(_ type: any SharedState.Type) -> [String: JSON] {
         var cache: [String: JSON] = [:]
         var values = type.init().changes(from: nil, cache: &cache)
-        values[type.presenceName] = .array([])
+        values[SharedValue.presenceName] = .array([])
         return values
     }
 

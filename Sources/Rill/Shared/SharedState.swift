@@ -37,9 +37,7 @@ extension SharedState {
 
     /// The labels of the connected tabs linked to the same key, in the order they joined: what
     /// a page shows as who is here (`Room.presence`).
-    public static var presence: Var<[String]> { Var(Self.self, name: presenceName) }
-
-    static var presenceName: String { SharedValue.presenceName }
+    public static var presence: Var<[String]> { Var(Self.self, name: SharedValue.presenceName) }
 }
 
 /// Which value of which shared state: the state's full name and the key.

@@ -52,6 +52,8 @@ public final class StateInfo<S: LiveState>: Sendable {
     public let parent: (any LiveState.Type)?
     /// The full name, `parent.fullName + "." + name`.
     public let fullName: String
+    /// Whether the state is a ``SharedState``: its value belongs to a key, not to the tab.
+    let isShared: Bool
     let vars: [VarInfo<S>]
     let handlers: [String: Handler<S>]
     let computed: [VarInfo<S>]
@@ -62,6 +64,7 @@ public final class StateInfo<S: LiveState>: Sendable {
         self.name = name
         self.parent = parent
         self.fullName = parent.map { $0.fullName + "." + name } ?? name
+        self.isShared = S.self is any SharedState.Type
         self.vars = vars
         self.handlers = handlers
         self.computed = vars.filter { $0.kind == .computed }
