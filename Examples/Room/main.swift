@@ -30,6 +30,14 @@ struct Visitor {
     var roomName = "lobby"
     var room = ""
     var draft = ""
+    /// The room this tab is in, as this tab's own computed vars see it.
+    @Linked var current: ChatRoom
+    /// Messages that mention this tab's name: one tab's view of the shared room, recomputed
+    /// when the room or the name changes.
+    @Computed var mentions: Int {
+        let tag = "@" + name.lowercased()
+        return name.isEmpty ? 0 : current.messages.filter { $0.lowercased().contains(tag) }.count
+    }
 
     mutating func enter() async throws {
         let name = name.trimmingCharacters(in: .whitespaces)
@@ -75,6 +83,7 @@ let page = Page("/", title: "Rooms") {
                 Button("+", onClick: ChatRoom.event.increment).id("plus")
             }
             ForEach(items: ChatRoom.presence) { name in Badge(name, tone: .info) }.id("presence")
+            Text(Visitor.$mentions, " mention you").id("mentions")
             ForEach(items: ChatRoom.$messages) { line in Text(line) }.id("messages")
             Input(value: Visitor.$draft, placeholder: "Say something", onChange: Visitor.event.setDraft, onSubmit: Visitor.event.send)
                 .id("draft")

@@ -6,6 +6,7 @@ enum Marker: String {
     case backend = "Backend"
     case computed = "Computed"
     case background = "Background"
+    case linked = "Linked"
 }
 
 extension AttributeListSyntax {
@@ -30,6 +31,18 @@ extension DeclModifierListSyntax {
     var isStatic: Bool { contains(.static) || contains(.class) }
 
     var isPrivate: Bool { contains(.private) || contains(.fileprivate) }
+}
+
+extension VariableDeclSyntax {
+    /// The name and shared state type of a well-formed `@Linked var name: Type`: one `var`
+    /// binding with a type, no value and no accessors.
+    var linkedVar: (name: String, type: String)? {
+        guard bindingSpecifier.tokenKind == .keyword(.var), bindings.count == 1, let binding = bindings.first,
+            let name = binding.name, let type = binding.typeAnnotation?.type, binding.initializer == nil,
+            binding.accessorBlock == nil
+        else { return nil }
+        return (name, type.trimmedDescription)
+    }
 }
 
 extension PatternBindingSyntax {

@@ -11,6 +11,7 @@ enum RillDiagnostic: DiagnosticMessage {
     case backgroundWithoutRun(String)
     case backgroundRunNamed(String)
     case computedNeedsTypeAndGetter(String)
+    case linkedForm(String)
     case unsupportedParameter(event: String, parameter: String)
     case unnamedParameter(event: String)
     case genericEvent(String)
@@ -35,6 +36,8 @@ enum RillDiagnostic: DiagnosticMessage {
             "leave the BackgroundRun parameter of '\(name)' unnamed ('_: BackgroundRun'): a named one could be passed on to call a task directly"
         case .computedNeedsTypeAndGetter(let name):
             "computed var '\(name)' needs an explicit type and a getter"
+        case .linkedForm(let name):
+            "write '@Linked var \(name): SomeSharedState' with a type and no value: the framework gives it the linked key's value"
         case .unsupportedParameter(let event, let parameter):
             "event '\(event)' cannot take parameter '\(parameter)': event payloads come from JSON"
         case .unnamedParameter(let event):
@@ -51,6 +54,8 @@ enum RillDiagnostic: DiagnosticMessage {
             "@Backend applies to a stored instance 'var' of a @LiveState struct"
         case .misplacedMarker(.computed):
             "@Computed applies to an instance 'var' of a @LiveState struct"
+        case .misplacedMarker(.linked):
+            "@Linked applies to an instance 'var' of a @LiveState struct"
         }
     }
 
@@ -65,6 +70,7 @@ enum RillDiagnostic: DiagnosticMessage {
             case .backgroundWithoutRun: "backgroundWithoutRun"
             case .backgroundRunNamed: "backgroundRunNamed"
             case .computedNeedsTypeAndGetter: "computedNeedsTypeAndGetter"
+            case .linkedForm: "linkedForm"
             case .unsupportedParameter: "unsupportedParameter"
             case .unnamedParameter: "unnamedParameter"
             case .genericEvent: "genericEvent"

@@ -45,7 +45,7 @@ private struct StateSource {
     private var access: String { model.access }
 
     var varHandles: [DeclSyntax] {
-        model.properties.filter { $0.kind != .backend }.map { property in
+        model.properties.filter(\.hasHandle).map { property in
             """
             \(raw: access)static let $\(raw: property.name.strippingBackticks) = Var(\(raw: type).self, \\.\(raw: property.name), "\(raw: property.wireName)")
             """
@@ -61,6 +61,8 @@ private struct StateSource {
                 ".backend(\"\(property.wireName)\", \\.\(property.name)),"
             case .computed(let deps):
                 ".computed(\"\(property.wireName)\", \\.\(property.name), deps: \(deps.map(stringArray) ?? "nil")),"
+            case .linked(let type):
+                ".linked(\"\(property.wireName)\", \(type).self),"
             }
         }
         let handlers = model.events.compactMap { event in

@@ -1,4 +1,4 @@
-// @Backend, @Computed and @Background only mark members for @LiveState; each checks the member it marks.
+// @Backend, @Computed, @Background and @Linked mark members for @LiveState and check them; @Linked also writes its var's getter.
 
 import SwiftDiagnostics
 import SwiftSyntax
@@ -38,6 +38,25 @@ public struct ComputedMacro: PeerMacro {
             )
         }
         return []
+    }
+}
+
+public struct LinkedMacro: AccessorMacro {
+    public static func expansion(
+        of node: AttributeSyntax,
+        providingAccessorsOf declaration: some DeclSyntaxProtocol,
+        in context: some MacroExpansionContext
+    ) throws -> [AccessorDeclSyntax] {
+        guard let variable = declaration.as(VariableDeclSyntax.self), !variable.modifiers.isStatic else {
+            context.diagnose(Diagnostic(node: node, message: RillDiagnostic.misplacedMarker(.linked)))
+            return []
+        }
+        guard let (_, type) = variable.linkedVar else {
+            let name = variable.bindings.first?.name ?? variable.bindings.trimmedDescription
+            context.diagnose(Diagnostic(node: variable.bindings, message: RillDiagnostic.linkedForm(name)))
+            return []
+        }
+        return ["get { _linked(\(raw: type).self) }"]
     }
 }
 

@@ -10,5 +10,6 @@ struct RillMacrosPlugin: CompilerPlugin {
         BackendMacro.self,
         ComputedMacro.self,
         BackgroundMacro.self,
+        LinkedMacro.self,
     ]
 }

@@ -10,12 +10,23 @@ struct StateModel {
             case frontend
             case backend
             case computed(deps: [String]?)
+            /// A `@Linked` view of a shared state's key; `type` is the shared state type.
+            case linked(type: String)
         }
 
         let name: String
         let kind: Kind
 
         var wireName: String { name.snakeCased }
+
+        /// Whether the page can show it, so it gets a `$name` handle: backend vars stay on the
+        /// server, and a linked state is shown through its own handles.
+        var hasHandle: Bool {
+            switch kind {
+            case .frontend, .computed: true
+            case .backend, .linked: false
+            }
+        }
     }
 
     struct Parameter {
@@ -115,6 +126,7 @@ private struct StateReader<Context: MacroExpansionContext> {
 
     private var members: [Member] = []
     private var storedNames: Set<String> = []
+    private var linkedNames: Set<String> = []
     private var methodNames: Set<String> = []
     /// Getters of every computed property, marked or not, so deps can follow helpers too.
     private var getters: [String: Syntax] = [:]
@@ -122,6 +134,7 @@ private struct StateReader<Context: MacroExpansionContext> {
     private enum Member {
         case stored(name: String, isBackend: Bool, node: PatternSyntax)
         case computed(name: String)
+        case linked(name: String, type: String)
         case handler(StateModel.Handler, node: FunctionDeclSyntax)
     }
 
@@ -141,6 +154,14 @@ private struct StateReader<Context: MacroExpansionContext> {
 
     private mutating func read(_ variable: VariableDeclSyntax) {
         guard !variable.modifiers.isStatic else { return }
+        if variable.attributes.marker(.linked) != nil {
+            // @Linked reports a var it cannot take.
+            if let (name, type) = variable.linkedVar {
+                linkedNames.insert(name)
+                members.append(.linked(name: name, type: type))
+            }
+            return
+        }
         let isMarkedComputed = variable.attributes.marker(.computed) != nil
         for binding in variable.bindings {
             guard let name = binding.name else { continue }
@@ -250,6 +271,8 @@ private struct StateReader<Context: MacroExpansionContext> {
                 StateModel.Property(name: name, kind: isBackend ? .backend : .frontend)
             case .computed(let name):
                 StateModel.Property(name: name, kind: .computed(deps: dependencies(of: name).map { $0.sorted() }))
+            case .linked(let name, let type):
+                StateModel.Property(name: name, kind: .linked(type: type))
             case .handler:
                 nil
             }
@@ -290,7 +313,7 @@ private struct StateReader<Context: MacroExpansionContext> {
         var deps: Set<String> = []
         for read in reads.names {
             if methodNames.contains(read) { return nil }
-            if storedNames.contains(read) {
+            if storedNames.contains(read) || linkedNames.contains(read) {
                 deps.insert(read.snakeCased)
             } else if getters[read] != nil, !visiting.contains(read), read != name {
                 guard let inner = dependencies(of: read, visiting: visiting.union([name])) else { return nil }

@@ -128,9 +128,20 @@ public final class TestTab: UpdateSink, Sendable {
         }
     }
 
-    /// The tab's state of type `S` now (read without the lock).
+    /// The tab's state of type `S` now (read without the lock). Its `@Linked` vars show their
+    /// defaults here; read them, and computed vars over them, with ``read(_:_:)``.
     public func state<S: LiveState>(_ type: S.Type) async throws -> S {
         try await app.snapshot(token)[S.self]
+    }
+
+    /// Reads the tab's state of type `S` now (without the lock), its `@Linked` vars showing the
+    /// keys the tab is linked to while `body` runs.
+    ///
+    /// ```swift
+    /// #expect(try await tab.read(Player.self) { $0.progress } == "3 of 10")
+    /// ```
+    public func read<S: LiveState, R>(_ type: S.Type, _ body: (S) throws -> R) async throws -> R {
+        try await app.read(token, S.self, body)
     }
 
     /// The value of the shared state key the tab is linked to for `S` (read without its lock),

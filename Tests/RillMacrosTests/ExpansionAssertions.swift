@@ -10,6 +10,7 @@ let rillMacros: [String: MacroSpec] = [
     "Backend": MacroSpec(type: BackendMacro.self),
     "Computed": MacroSpec(type: ComputedMacro.self),
     "Background": MacroSpec(type: BackgroundMacro.self),
+    "Linked": MacroSpec(type: LinkedMacro.self),
 ]
 
 func assertRillExpansion(

@@ -134,6 +134,8 @@ final class FailingCommitManager: StateManager {
     let failing = Mutex(false)
     /// Commits save, then fail as if the store's reply was lost.
     let ambiguous = Mutex(false)
+    /// Tab commits that reached the store.
+    let commits = Mutex(0)
 
     struct ReplyLost: Error, CustomStringConvertible {
         var description: String { "the connection closed before the reply arrived; the command may have run" }
@@ -167,6 +169,7 @@ final class FailingCommitManager: StateManager {
         func commit(_ state: TabState, relaying update: StateUpdate?, shared: SharedWrite?) async throws {
             if manager.failing.withLock({ $0 }) { throw LockExpiredError(token: state.token) }
             try await inner.commit(state, relaying: update, shared: shared)
+            manager.commits.withLock { $0 += 1 }
             if manager.ambiguous.withLock({ $0 }) { throw ReplyLost() }
         }
 

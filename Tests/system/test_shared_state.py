@@ -1,6 +1,6 @@
 """Shared state: the Room example (Examples/Room) in headless Chromium, one room shared by tabs on
 two processes over one redis-server. A click in one tab shows in every other, presence lists
-every tab, a closed tab leaves it, and a killed process's tabs leave it within the alive mark's
+every tab, each tab's own computed var over the room follows the room's messages, a closed tab leaves it, and a killed process's tabs leave it within the alive mark's
 expiry without losing a committed change. Raw sockets check that every linked tab gets the same
 bytes for a change.
 """
@@ -63,6 +63,16 @@ class Window:
     def presence(self):
         return sorted(self.js("window.__rill.state.chat_room._presence") or [])
 
+    def say(self, text):
+        self.driver.switch_to.window(self.handle)
+        field = self.driver.find_element(By.ID, "draft")
+        field.send_keys(text)
+        wait(lambda: self.js("window.__rill.state.visitor.draft") == text, "the draft did not reach the server")
+        field.send_keys("\n")
+
+    def mentions(self):
+        return self.js("window.__rill.state.visitor.mentions")
+
     def shown_count(self):
         self.driver.switch_to.window(self.handle)
         return self.driver.find_element(By.ID, "count").text
@@ -82,6 +92,14 @@ def test_tabs_on_two_processes_share_a_room_see_each_other_and_lose_a_killed_pro
         window.enter()
     for window in windows:
         wait(lambda: window.presence() == names, f"{window.name} did not see everyone: {window.presence()}")
+
+    # A tab's own computed var over the room, recomputed on each process when the room changes.
+    windows[2].say("hi @ann")
+    wait(lambda: windows[0].mentions() == 1, f"ann's mentions: {windows[0].mentions()}")
+    wait(lambda: "1 mention you" in windows[0].driver.find_element(By.ID, "mentions").text, "ann's page shows no mention")
+    windows[0].say("hello @bob and @cid")
+    for window, count in zip(windows, [1, 1, 1, 0]):
+        wait(lambda: window.mentions() == count, f"{window.name}'s mentions: {window.mentions()}, not {count}")
 
     windows[0].click("plus", 3)
     windows[2].click("plus", 2)

@@ -45,6 +45,8 @@ public final class EventScope: Sendable {
 
     let app: App
     let kind: Kind
+    /// What the tab's `@Linked` vars show; `nil` when the app has none.
+    private let view: LinkedView?
     /// Lets the whole-tab `TabState` handed out by this scope be written only while it is open.
     private let access = TabState.Access()
     /// The tab whose lock is held.
@@ -53,9 +55,10 @@ public final class EventScope: Sendable {
     let owner: Int?
     private let work: Mutex<Work>
 
-    init(app: App, state: TabState, kind: Kind) {
+    init(app: App, state: TabState, kind: Kind, view: LinkedView? = nil) {
         self.app = app
         self.kind = kind
+        self.view = view
         self.token = state.token
         self.owner = EventScope.currentTaskID()
         self.work = Mutex(Work(state: state, sent: state, original: state))
@@ -136,6 +139,7 @@ public final class EventScope: Sendable {
             work.shared!.value.state = state
             work.checkedOut = nil
         }
+        view?.set(S.fullName, state)
         return result
     }
 
@@ -162,6 +166,7 @@ public final class EventScope: Sendable {
         case .take(let key):
             let lease = try await app.manager.acquire(key, registry: app.registry)
             work.withLock { $0.shared = Hold(lease: lease, value: lease.value) }
+            view?.set(name, lease.value.state)
             return true
         }
     }
@@ -230,6 +235,7 @@ public final class EventScope: Sendable {
                 var state = work.shared!.value.state as! S
                 let result = try body(&state)
                 work.shared!.value.state = state
+                view?.set(S.fullName, state)
                 return result
             }
             var state = work.state[S.self]
@@ -252,6 +258,7 @@ public final class EventScope: Sendable {
             // A shared state's changes leave with the commit, to every linked tab at once.
             if S.stateInfo.isShared {
                 work.shared?.value.state = state
+                view?.set(S.fullName, state)
             } else {
                 work.state[S.self] = state
             }
@@ -262,6 +269,22 @@ public final class EventScope: Sendable {
             return update
         }
         if !update.isEmpty { await app.deliver(token, update) }
+    }
+
+    /// Reads again the keys the tab's `@Linked` vars show.
+    func reloadLinked() async throws {
+        guard let view else { return }
+        try await view.load(work.withLock { $0.state.links }, app)
+    }
+
+    /// Marks states as written, so they are diffed (their computed vars recomputed) at the end.
+    func touch(_ names: [String]) {
+        work.withLock { $0.state.touched.formUnion(names) }
+    }
+
+    /// The tab's links if the scope changed them.
+    var changedLinks: [String: SharedLink]? {
+        work.withLock { $0.state.links != $0.original.links ? $0.state.links : nil }
     }
 
     /// Ends the scope with the tab's whole state instead of a delta: the page lost its place.
@@ -284,6 +307,7 @@ public final class EventScope: Sendable {
         access.close()
         return work.withLock { work in
             work.open = false
+            if let held = work.shared { view?.set(held.value.key.state, held.value.state) }
             // The update first: computing it updates the computed vars' caches the state keeps.
             var update = work.rehydrate
                 ? StateUpdate(delta: work.state.hydrate(), isHydration: true, commands: work.commands)

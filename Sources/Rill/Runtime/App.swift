@@ -42,17 +42,20 @@ public final class App: Sendable {
         var router: RouterData
     }
 
-    private struct QueuedEvent {
+    struct QueuedEvent {
         let name: String
         let id: Int?
         let bytes: Int
+        /// Saves nothing when it changes nothing (the framework's own recomputes).
+        let quiet: Bool
         let enqueued = ContinuousClock.now
         let run: @Sendable (EventScope) async throws -> Void
 
-        init(name: String, id: Int?, bytes: Int, run: @escaping @Sendable (EventScope) async throws -> Void) {
+        init(name: String, id: Int?, bytes: Int, quiet: Bool = false, run: @escaping @Sendable (EventScope) async throws -> Void) {
             self.name = name
             self.id = id
             self.bytes = bytes
+            self.quiet = quiet
             self.run = run
         }
     }
@@ -63,12 +66,12 @@ public final class App: Sendable {
     /// Presence changes waiting for their key's lock.
     let presenceBatch = PresenceBatch()
     /// A tab's waiting events, the first one running; `bytes` counts the messages they came in.
-    private struct Queue {
+    struct Queue {
         var events: Deque<QueuedEvent>
         var bytes: Int
     }
 
-    private let queues = Mutex<[Token: Queue]>([:])
+    let queues = Mutex<[Token: Queue]>([:])
     private let idleWaiters = Mutex<[Token: [CheckedContinuation<Void, Never>]]>([:])
     private let quietWaiters = Mutex<(list: [(id: UInt64, continuation: CheckedContinuation<Void, Never>)], nextID: UInt64)>(([], 0))
     private let closing = Mutex(false)
@@ -177,10 +180,9 @@ public final class App: Sendable {
         }
         let lease = try await manager.acquire(token, registry: registry)
         var state = lease.state
-        var hydration = StateUpdate(delta: state.hydrate(), isHydration: true)
-        state.number(&hydration)
+        var hydration: StateUpdate
         do {
-            try await addShared(to: &hydration, links: state.links)
+            hydration = try await hydrate(&state)
             if !state.touched.isEmpty { try await lease.commit(state) }
         } catch {
             await lease.release()
@@ -477,7 +479,7 @@ public final class App: Sendable {
         }
     }
 
-    private func enqueue(_ token: Token, _ event: QueuedEvent) throws {
+    func enqueue(_ token: Token, _ event: QueuedEvent) throws {
         let startDrain = try queues.withLock { queues -> Bool in
             guard var queue = queues[token] else {
                 queues[token] = Queue(events: [event], bytes: event.bytes)
@@ -502,7 +504,7 @@ public final class App: Sendable {
             // Whether the handler itself failed; else the store did (loading or saving the state).
             var handlerFailed = false
             do {
-                try await locked(token, holder: event.name, event: event.id) { scope in
+                try await locked(token, holder: event.name, event: event.id, quiet: event.quiet) { scope in
                     do {
                         try await event.run(scope)
                     } catch {
@@ -544,7 +546,7 @@ public final class App: Sendable {
     /// the event: if the tab's state records it as applied, `body` does not run and ``Replayed``
     /// is thrown; else it is recorded in the same commit as the changes and acknowledged with them.
     func locked<R>(
-        _ token: Token, kind: EventScope.Kind = .handler, holder: String, event id: Int? = nil,
+        _ token: Token, kind: EventScope.Kind = .handler, holder: String, event id: Int? = nil, quiet: Bool = false,
         _ body: (EventScope) async throws -> R
     ) async throws -> R {
         if let current = EventScope.current, current.token == token, current.isOpen {
@@ -559,36 +561,49 @@ public final class App: Sendable {
             lockWatch.end(watched)
             metrics.lockHold.record(from: acquired)
         }
-        let scope = EventScope(app: self, state: lease.state, kind: kind)
-        do {
-            // A task cancelled while it waited runs no block, even when the lock was handed to it.
-            try Task.checkCancellation()
-            if let id, lease.state.delivery.applied.contains(id) { throw Replayed(id: id) }
-            let result = try await EventScope.$current.withValue(scope) { try await body(scope) }
-            var (state, update, shared) = try scope.finish()
-            if let id {
-                state.applied(id, window: eventWindow)
-                update.acks.append(id)
+        let view = registry.linked.isEmpty ? nil : LinkedView()
+        let scope = EventScope(app: self, state: lease.state, kind: kind, view: view)
+        return try await LinkedView.$current.withValue(view) {
+            do {
+                // A task cancelled while it waited runs no block, even when the lock was handed to it.
+                try Task.checkCancellation()
+                if let id, lease.state.delivery.applied.contains(id) { throw Replayed(id: id) }
+                try await view?.load(lease.state.links, self)
+                let result = try await EventScope.$current.withValue(scope) { try await body(scope) }
+                if let view, let links = scope.changedLinks {
+                    // What the tab's @Linked vars show changes with its links.
+                    try await view.load(links, self)
+                    scope.touch(registry.readers)
+                }
+                var (state, update, shared) = try scope.finish()
+                if quiet, update.isEmpty, shared == nil, !state.changed(since: lease.state) {
+                    await lease.release()
+                    return result
+                }
+                if let id {
+                    state.applied(id, window: eventWindow)
+                    update.acks.append(id)
+                }
+                state.number(&update)
+                if update.isHydration { try await addShared(to: &update, links: state.links) }
+                try await commit(lease, state, update, shared: shared)
+                await scope.sharedLease?.release()
+                await lease.release()
+                if update.relinked, isConnected(token) { await follow(token, links: state.links) }
+                for next in scope.chained { send(next, to: token) }
+                return result
+            } catch {
+                var (back, before) = scope.abandon()
+                if before.deliveryChanged || !back.isEmpty {
+                    // Only the versions the pushed updates used are saved, so the next delta follows them.
+                    var update = StateUpdate(delta: back)
+                    before.number(&update)
+                    try? await commit(lease, before, update)
+                }
+                await scope.sharedLease?.release()
+                await lease.release()
+                throw error
             }
-            state.number(&update)
-            if update.isHydration { try await addShared(to: &update, links: state.links) }
-            try await commit(lease, state, update, shared: shared)
-            await scope.sharedLease?.release()
-            await lease.release()
-            if update.relinked, isConnected(token) { await follow(token, links: state.links) }
-            for next in scope.chained { send(next, to: token) }
-            return result
-        } catch {
-            var (back, before) = scope.abandon()
-            if before.deliveryChanged || !back.isEmpty {
-                // Only the versions the pushed updates used are saved, so the next delta follows them.
-                var update = StateUpdate(delta: back)
-                before.number(&update)
-                try? await commit(lease, before, update)
-            }
-            await scope.sharedLease?.release()
-            await lease.release()
-            throw error
         }
     }
 
@@ -614,6 +629,16 @@ public final class App: Sendable {
         if !update.isEmpty { sink?.send(update) }
     }
 
+    /// The tab's whole state, numbered, with the shared keys it is linked to: what a page gets
+    /// when it connects or lost its place. Call with the tab's lock held.
+    private func hydrate(_ state: inout TabState) async throws -> StateUpdate {
+        let view = try await linkedView(state.links)
+        var hydration = StateUpdate(delta: LinkedView.$current.withValue(view) { state.hydrate() }, isHydration: true)
+        state.number(&hydration)
+        try await addShared(to: &hydration, links: state.links)
+        return hydration
+    }
+
     /// Sends a connected tab its whole state again, retrying with backoff while the store cannot
     /// be read (for about half a minute).
     private func recover(_ token: Token) {
@@ -624,10 +649,9 @@ public final class App: Sendable {
                 do {
                     let lease = try await self.manager.acquire(token, registry: self.registry)
                     var state = lease.state
-                    var hydration = StateUpdate(delta: state.hydrate(), isHydration: true)
-                    state.number(&hydration)
+                    let hydration: StateUpdate
                     do {
-                        try await self.addShared(to: &hydration, links: state.links)
+                        hydration = try await self.hydrate(&state)
                     } catch {
                         await lease.release()
                         throw error

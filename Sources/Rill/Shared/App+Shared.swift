@@ -17,6 +17,8 @@ final class LinkIndex: Sendable {
     /// its presence sweep runs, and the lock that puts one key's (un)subscriptions in order.
     let followed = Mutex<(keys: Set<SharedKey>, sweeping: Bool)>(([], false))
     let subscriptions = KeyedLock<SharedKey>()
+    /// Tabs with a recompute of their `@Linked` computed vars waiting in their queue.
+    let recomputing = Mutex<Set<Token>>([])
 
     /// Whether a tab here is linked to `key`.
     func isLinked(_ key: SharedKey) -> Bool {
@@ -137,6 +139,10 @@ extension App {
         let sinks = links.sinks(key)
         for sink in sinks { sink.send(update) }
         metrics.sharedDeliveries.increment(by: sinks.count)
+        // @Linked vars see the state, not who is present: a join or leave recomputes nothing.
+        if registry.linked.contains(key.state), update.delta[key.state]?.keys.contains(where: { $0 != SharedValue.presenceName }) == true {
+            for (token, _, _) in links.tabs(key) { refreshLinked(token) }
+        }
     }
 
     /// Saves a key's change under its held lease and hands it to the tabs linked here.

@@ -33,7 +33,7 @@ extension LiveState {
 extension LiveState {
     /// Whether `name` is a stored var (frontend or backend) of this state.
     static func isStoredVar(_ name: String) -> Bool {
-        stateInfo.varsByName[name].map { $0.kind != .computed } ?? false
+        stateInfo.varsByName[name]?.isStored ?? false
     }
 
     /// The state's stable full name: its parents' names and its own, joined by dots
@@ -58,6 +58,11 @@ public final class StateInfo<S: LiveState>: Sendable {
     let handlers: [String: Handler<S>]
     let computed: [VarInfo<S>]
     let varsByName: [String: VarInfo<S>]
+    /// The shared states this state's `@Linked` vars show, by full name.
+    let linked: Set<String>
+    /// Computed vars that may read a `@Linked` var: recomputed whenever the state is diffed,
+    /// since a key's change is not a change of this state's stored vars.
+    let readsLinked: Set<String>
 
     /// Creates the description; called by the macro's expansion.
     public init(name: String, parent: (any LiveState.Type)?, vars: [VarInfo<S>], handlers: [String: Handler<S>]) {
@@ -69,6 +74,10 @@ public final class StateInfo<S: LiveState>: Sendable {
         self.handlers = handlers
         self.computed = vars.filter { $0.kind == .computed }
         self.varsByName = Dictionary(vars.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let views = vars.filter { $0.kind == .linked }
+        self.linked = Set(views.compactMap { $0.linkedType?.fullName })
+        let viewNames = Set(views.map(\.name))
+        self.readsLinked = viewNames.isEmpty ? [] : Set(computed.filter { $0.deps.map { !$0.isDisjoint(with: viewNames) } ?? true }.map(\.name))
     }
 }
 
@@ -82,6 +91,8 @@ public struct VarInfo<S: LiveState>: Sendable {
         case backend
         /// Derived from other vars; sent when its value changes.
         case computed
+        /// A `@Linked` view of a shared state key: neither stored nor sent.
+        case linked
     }
 
     /// The var's wire name (snake_case).
@@ -92,6 +103,8 @@ public struct VarInfo<S: LiveState>: Sendable {
     let deps: Set<String>?
     /// The Swift type, for error messages.
     let typeName: String
+    /// For a linked var, the shared state it shows.
+    var linkedType: (any SharedState.Type)? = nil
     let read: @Sendable (S) -> JSON
     let differs: @Sendable (S, S) -> Bool
     let write: (@Sendable (inout S, JSON) throws -> Void)?
@@ -115,6 +128,17 @@ public struct VarInfo<S: LiveState>: Sendable {
             differs: { $0[keyPath: path] != $1[keyPath: path] },
             write: nil)
     }
+
+    /// A read-only view of the key the tab is linked to for the shared state `L`; written by
+    /// the ``Linked()`` macro.
+    public static func linked<L: SharedState>(_ name: String, _ type: L.Type) -> Self {
+        VarInfo(
+            name: name, kind: .linked, deps: nil, typeName: "\(L.self)", linkedType: L.self,
+            read: { _ in .null }, differs: { _, _ in false }, write: nil)
+    }
+
+    /// Whether the var is saved with the state: frontend and backend vars.
+    var isStored: Bool { kind == .frontend || kind == .backend }
 
     private static func stored<V: Codable & Equatable & Sendable>(_ name: String, _ kind: Kind, _ path: WritableKeyPath<S, V>) -> Self {
         nonisolated(unsafe) let path = path

@@ -43,3 +43,21 @@ public macro Computed() = #externalMacro(module: "RillMacros", type: "ComputedMa
 @attached(peer)
 public macro Background(cancelOnDisconnect: Bool = false) =
     #externalMacro(module: "RillMacros", type: "BackgroundMacro")
+
+/// Makes a var a read-only view of the ``SharedState`` key the tab is linked to: its value when
+/// linked, the shared state's defaults when not.
+///
+/// ```swift
+/// @LiveState
+/// struct Player {
+///     var goal = 10
+///     @Linked var room: Room
+///     @Computed var progress: String { "\(room.count) of \(goal)" }
+/// }
+/// ```
+///
+/// Computed vars that read it are recomputed when the key changes, and reach the page like any
+/// computed var. It is neither saved nor sent (the page shows `Room`'s own vars), and cannot be
+/// assigned: change the key with ``LiveState/modifyState(_:_:)`` or `Room`'s handlers.
+@attached(accessor)
+public macro Linked() = #externalMacro(module: "RillMacros", type: "LinkedMacro")

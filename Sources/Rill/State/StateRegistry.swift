@@ -13,12 +13,19 @@ public struct StateRegistry: Sendable {
     let disconnectEvents: [EventSpec]
     /// Every state's vars kept in the browser.
     public let browserStorage: [BrowserStorage]
+    /// The shared states some state's `@Linked` vars show, by full name.
+    let linked: Set<String>
+    /// The states with `@Linked` vars, by full name: their computed vars are recomputed when a
+    /// key they show changes.
+    let readers: [String]
 
     /// Registers `states` and the parents of each.
     public init(_ states: [any LiveState.Type]) {
         var types: [String: any LiveState.Type] = [:]
         var handlers: [String: AnyHandler] = [:]
         var shared: [String: any SharedState.Type] = [:]
+        var linked: Set<String> = []
+        var readers: [String] = []
         func add<S: LiveState>(_ state: S.Type) {
             guard types[S.fullName] == nil else { return }
             types[S.fullName] = state
@@ -31,11 +38,19 @@ public struct StateRegistry: Sendable {
                 handlers[full] = AnyHandler(S.self, name: full, handler)
             }
             if let parent = S.stateInfo.parent { add(parent) }
+            if !S.stateInfo.linked.isEmpty {
+                precondition(!S.stateInfo.isShared, "shared state '\(S.fullName)': a shared state has no @Linked vars")
+                readers.append(S.fullName)
+                linked.formUnion(S.stateInfo.linked)
+                for variable in S.stateInfo.vars { if let type = variable.linkedType { add(type) } }
+            }
         }
         for state in states { add(state) }
         self.types = types
         self.shared = shared
         self.handlers = handlers
+        self.linked = linked
+        self.readers = readers.sorted()
         for name in types.keys {
             guard let dot = name.lastIndex(of: ".") else { continue }
             precondition(shared[String(name[..<dot])] == nil, "state '\(name)': a shared state has no substates")

@@ -133,6 +133,15 @@ public struct TabState: Sendable {
         }
     }
 
+    /// Whether this value has anything to save that `original`, the value loaded, has not.
+    func changed(since original: TabState) -> Bool {
+        if deliveryChanged || linksChanged || computed != original.computed { return true }
+        return touched.contains { name in
+            guard let state = states[name] else { return false }
+            return (original.states[name] ?? registry.types[name]?.init()).map(state.storedDiffers) ?? true
+        }
+    }
+
     /// Every frontend and computed var of every state: what a tab gets when it connects. The
     /// computed values sent are remembered, so later deltas carry only ones that change.
     mutating func hydrate() -> Delta {
@@ -181,13 +190,13 @@ extension LiveState {
         var out: [String: JSON] = [:]
         var changed: Set<String> = []
         let tracksChanges = !info.computed.isEmpty
-        for variable in info.vars where variable.kind != .computed {
+        for variable in info.vars where variable.isStored {
             if let old, !variable.differs(old, self) { continue }
             if tracksChanges { changed.insert(variable.name) }
             if variable.kind == .frontend { out[variable.name] = variable.read(self) }
         }
         for variable in info.computed {
-            if old != nil, cache[variable.name] != nil {
+            if old != nil, cache[variable.name] != nil, !info.readsLinked.contains(variable.name) {
                 if let deps = variable.deps, deps.isDisjoint(with: changed) { continue }
                 if variable.deps == nil, changed.isEmpty { continue }
             }
@@ -203,13 +212,13 @@ extension LiveState {
     /// Whether a stored var (frontend or backend) differs from `old`'s.
     func storedDiffers(from old: any LiveState) -> Bool {
         guard let old = old as? Self else { return true }
-        return Self.stateInfo.vars.contains { $0.kind != .computed && $0.differs(old, self) }
+        return Self.stateInfo.vars.contains { $0.isStored && $0.differs(old, self) }
     }
 
     /// Every stored var (frontend and backend), for a state manager that serializes.
     public func storedValues() -> JSON {
         var object: [String: JSON] = [:]
-        for variable in Self.stateInfo.vars where variable.kind != .computed {
+        for variable in Self.stateInfo.vars where variable.isStored {
             object[variable.name] = variable.read(self)
         }
         return .object(object)

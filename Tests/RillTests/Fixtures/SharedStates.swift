@@ -79,3 +79,38 @@ struct Member {
         }
     }
 }
+
+/// A tab's own state that reads the room it is linked to through a `@Linked` var.
+@LiveState
+struct Player {
+    var goal = 10
+    var seen = -1
+    @Linked var room: Room
+    @Computed var progress: String { "\(room.count) of \(goal)" }
+
+    mutating func join(room key: String) async throws {
+        try await link(Room.self, to: key)
+    }
+
+    mutating func leave() async throws {
+        try await unlink(Room.self)
+    }
+
+    /// Changes the room, then reads it through the linked var.
+    mutating func bumpAndLook() async throws {
+        try await modifyState(Room.self) { $0.count += 1 }
+        seen = room.count
+    }
+}
+
+/// A state whose only computed var over the room changes rarely.
+@LiveState
+struct Watcher {
+    var limit = 3
+    @Linked var room: Room
+    @Computed var full: Bool { room.count >= limit }
+
+    mutating func watch(_ key: String) async throws {
+        try await link(Room.self, to: key)
+    }
+}
