@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "LowLevel", targets: ["LowLevel"]),
         .executable(name: "Todo", targets: ["Todo"]),
         .executable(name: "Room", targets: ["Room"]),
+        .executable(name: "DurableCounter", targets: ["DurableCounter"]),
         .executable(name: "BenchServer", targets: ["BenchServer"]),
         .executable(name: "EchoServer", targets: ["EchoServer"]),
         .executable(name: "rill-bench", targets: ["RillBench"]),
@@ -123,6 +124,7 @@ let package = Package(
         .target(name: "TodoApp", dependencies: ["Rill"], path: "Examples/Todo/App"),
         .executableTarget(name: "Todo", dependencies: ["RillServer", "TodoApp"], path: "Examples/Todo/Main"),
         .executableTarget(name: "Room", dependencies: ["RillServer", "RillRedis"], path: "Examples/Room"),
+        .executableTarget(name: "DurableCounter", dependencies: ["RillServer", "RillRedis"], path: "Examples/DurableCounter"),
         .executableTarget(name: "BenchServer", dependencies: ["RillServer", "RillRedis"], path: "Benchmarks/BenchServer"),
         .executableTarget(
             name: "EchoServer",
@@ -165,7 +167,7 @@ let package = Package(
         .testTarget(name: "RESPTests", dependencies: ["RESP", "RedisServerSupport"]),
         .testTarget(
             name: "RillRedisTests",
-            dependencies: ["RillRedis", "RESP", "RedisServerSupport", .product(name: "InMemoryLogging", package: "swift-log")]
+            dependencies: ["RillRedis", "RillTesting", "RESP", "RedisServerSupport", .product(name: "InMemoryLogging", package: "swift-log")]
         ),
         .testTarget(
             name: "RillClientTests",

@@ -111,8 +111,8 @@ private struct StateSource {
             let effects = (handler.isThrowing ? "try " : "") + (handler.isAsync ? "await " : "")
             let kind: String
             let closure: String
-            if let cancelOnDisconnect = handler.background {
-                kind = ".background(cancelOnDisconnect: \(cancelOnDisconnect))"
+            if let options = handler.background {
+                kind = ".background(\(options))"
                 let runCall = "state.\(handler.name)(\((["run"] + arguments).joined(separator: ", ")))"
                 closure = "{ (state: \(type), run: BackgroundRun) in \(handler.returnsValue ? "_ = " : "")\(effects)\(runCall) }"
             } else {

@@ -53,7 +53,8 @@ struct StateModel {
     struct Handler {
         let name: String
         let parameters: [Parameter]
-        /// The `cancelOnDisconnect:` expression of a background task; `nil` for an ordinary event.
+        /// A background task's options, as the arguments of its `Handler.background` call;
+        /// `nil` for an ordinary event.
         let background: String?
         let isMutating: Bool
         /// A background task's unnamed `BackgroundRun` first parameter is there.
@@ -247,14 +248,20 @@ private struct StateReader<Context: MacroExpansionContext> {
         }
         guard isUsable else { return }
 
-        let cancelOnDisconnect = background.map { attribute in
+        let options = background.map { attribute in
             let arguments = attribute.arguments?.as(LabeledExprListSyntax.self) ?? []
-            return arguments.first { $0.label?.text == "cancelOnDisconnect" }?.expression.trimmedDescription ?? "false"
+            func argument(_ label: String) -> String? {
+                arguments.first { $0.label?.text == label }?.expression.trimmedDescription
+            }
+            let cancelOnDisconnect = "cancelOnDisconnect: " + (argument("cancelOnDisconnect") ?? "false")
+            let durable = argument("durable").map { ", durable: \($0)" } ?? ""
+            let afterCrash = argument("afterCrash").map { ", afterCrash: \($0)" } ?? ""
+            return cancelOnDisconnect + durable + afterCrash
         }
         let handler = StateModel.Handler(
             name: name,
             parameters: parameters,
-            background: cancelOnDisconnect,
+            background: options,
             isMutating: isMutating,
             hasRun: hasRun,
             isAsync: function.isAsync,

@@ -40,6 +40,9 @@ public final class RedisStateManager: StateManager {
     private let logger: Logger
     private let lock: RedisTabLock
     private let updates: RedisRelay
+    private let tasks: RedisDurableTasks
+    /// Keeps durable background tasks: see ``RedisDurableTasks``.
+    public var durable: (any DurableTasks)? { tasks }
     private let snapshotTime = Timer(label: "rill_redis_seconds", dimensions: [("command", "snapshot")])
 
     /// Connects to Redis at `url` (`redis://host:port`).
@@ -65,11 +68,14 @@ public final class RedisStateManager: StateManager {
         let subscriber = RedisSubscriber(host: host, port: port, eventLoopGroup: eventLoopGroup, logger: logger)
         let lock = RedisTabLock(client: client, lockExpiry: lockExpiry, linger: linger, logger: logger)
         let updates = RedisRelay(client: client, subscriber: subscriber, processID: lock.processID, logger: logger)
-        (self.client, self.subscriber, self.lock, self.updates) = (client, subscriber, lock, updates)
+        let tasks = RedisDurableTasks(client: client, processID: lock.processID)
+        (self.client, self.subscriber, self.lock, self.updates, self.tasks) = (client, subscriber, lock, updates, tasks)
         Task { [messages = subscriber.messages] in
             for await message in messages {
                 if RedisTabLock.channels.contains(message.channel) {
                     lock.receive(message)
+                } else if RedisDurableTasks.channels.contains(message.channel) {
+                    tasks.receive(message)
                 } else {
                     updates.receive(message)
                 }
@@ -79,7 +85,7 @@ public final class RedisStateManager: StateManager {
             lock.reconnected()
             updates.reconnected()
         }
-        Task { try? await subscriber.subscribe(RedisTabLock.channels) }
+        Task { try? await subscriber.subscribe(RedisTabLock.channels + RedisDurableTasks.channels) }
     }
 
     static func parse(_ url: String) throws -> (String, Int) {
@@ -245,14 +251,14 @@ public final class RedisStateManager: StateManager {
                 guard let held = shared.lease as? KeyLease else { preconditionFailure("a shared lease of another manager") }
                 try await manager.lock.commit(
                     tab: token, owner: owner, tabKey: RedisStateManager.tabKey(token), tokenExpiry: manager.tokenExpiry,
-                    fields: fields, publish: publish,
+                    fields: fields, publish: publish, tasks: state.tasks,
                     shared: shared.value.key, sharedOwner: held.owner, hashKey: RedisStateManager.sharedKey(shared.value.key),
                     value: shared.value.json.serialized(), sharedExpiry: manager.expiry(of: shared.value),
                     sharedPublish: manager.publication(shared.value, shared.update))
             } else {
                 try await manager.lock.commit(
                     token, owner: owner, tabKey: RedisStateManager.tabKey(token), tokenExpiry: manager.tokenExpiry,
-                    fields: fields, publish: publish)
+                    fields: fields, publish: publish, tasks: state.tasks)
             }
             saved.withLock { $0 = state }
         }

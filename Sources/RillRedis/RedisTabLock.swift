@@ -122,9 +122,11 @@ final class RedisTabLock: Sendable {
     /// Throws ``LockExpiredError`` if the lock was lost; then nothing was written or published.
     func commit(
         _ token: Token, owner: String, tabKey: String, tokenExpiry: Duration,
-        fields: [(name: String, value: String)], publish: (channel: String, message: String)?
+        fields: [(name: String, value: String)], publish: (channel: String, message: String)?, tasks: TaskWrites
     ) async throws {
-        try await commit(token.rawValue, owner: owner, key: tabKey, expiry: tokenExpiry, fields: fields, publish: publish, expired: LockExpiredError(token: token))
+        try await commit(
+            token.rawValue, owner: owner, key: tabKey, expiry: tokenExpiry, fields: fields, publish: publish, tasks: tasks,
+            expired: LockExpiredError(token: token))
     }
 
     /// The same for a shared state key's hash; with no `expiry` it is kept until changed again.
@@ -132,22 +134,27 @@ final class RedisTabLock: Sendable {
         _ key: SharedKey, owner: String, hashKey: String, expiry: Duration?,
         fields: [(name: String, value: String)], publish: (channel: String, message: String)?
     ) async throws {
-        try await commit(Self.name(key), owner: owner, key: hashKey, expiry: expiry, fields: fields, publish: publish, expired: LockExpiredError(key: key))
+        try await commit(
+            Self.name(key), owner: owner, key: hashKey, expiry: expiry, fields: fields, publish: publish, tasks: TaskWrites(),
+            expired: LockExpiredError(key: key))
     }
 
     private func commit(
         _ name: String, owner: String, key: String, expiry: Duration?,
-        fields: [(name: String, value: String)], publish: (channel: String, message: String)?, expired: LockExpiredError
+        fields: [(name: String, value: String)], publish: (channel: String, message: String)?, tasks: TaskWrites,
+        expired: LockExpiredError
     ) async throws {
         let args = [owner, expiry.map { "\($0.milliseconds)" } ?? "0", "\(lockExpiry.milliseconds)", publish?.channel ?? "", publish?.message ?? ""]
-        try await run(Scripts.commit, keys: [Self.lockKey(name), key], args: args, fields: fields, expired: expired)
+        try await run(
+            Scripts.commit, keys: [Self.lockKey(name), key, RedisDurableTasks.ownersKey, RedisDurableTasks.recordsKey],
+            args: args + taskArguments(tasks), fields: fields, expired: expired, task: tasks.block)
     }
 
     /// Commits a tab and a shared state key whose locks are both held, in one step: both are
     /// written and both changes published, or (a lock expired) neither.
     func commit(
         tab token: Token, owner: String, tabKey: String, tokenExpiry: Duration,
-        fields: [(name: String, value: String)], publish: (channel: String, message: String)?,
+        fields: [(name: String, value: String)], publish: (channel: String, message: String)?, tasks: TaskWrites,
         shared key: SharedKey, sharedOwner: String, hashKey: String, value: String, sharedExpiry: Duration?,
         sharedPublish: (channel: String, message: String)?
     ) async throws {
@@ -156,12 +163,27 @@ final class RedisTabLock: Sendable {
             sharedOwner, value, sharedPublish?.channel ?? "", sharedPublish?.message ?? "", sharedExpiry.map { "\($0.milliseconds)" } ?? "0",
         ]
         try await run(
-            Scripts.commitWithShared, keys: [Self.lockKey(token.rawValue), tabKey, Self.lockKey(Self.name(key)), hashKey], args: args,
-            fields: fields, expired: LockExpiredError(token: token))
+            Scripts.commitWithShared,
+            keys: [Self.lockKey(token.rawValue), tabKey, Self.lockKey(Self.name(key)), hashKey, RedisDurableTasks.ownersKey, RedisDurableTasks.recordsKey],
+            args: args + taskArguments(tasks), fields: fields, expired: LockExpiredError(token: token), task: tasks.block)
+    }
+
+    /// The commit scripts' durable task arguments: the fenced task, this process, and the
+    /// started tasks' ids and records.
+    private func taskArguments(_ tasks: TaskWrites) -> [String] {
+        var args = [tasks.block ?? "", processID, "\(tasks.started.count)"]
+        for record in tasks.started {
+            args.append(record.id)
+            args.append(JSON(argument: record).serialized())
+        }
+        return args
     }
 
     /// Runs a commit script with the changed fields after `args`; a lost lock throws `expired`.
-    private func run(_ script: RedisScript, keys: [String], args: [String], fields: [(name: String, value: String)], expired: LockExpiredError) async throws {
+    private func run(
+        _ script: RedisScript, keys: [String], args: [String], fields: [(name: String, value: String)], expired: LockExpiredError,
+        task: String?
+    ) async throws {
         var args = args
         for field in fields {
             args.append(field.name)
@@ -173,6 +195,8 @@ final class RedisTabLock: Sendable {
             _ = try await client.evalsha(script, keys: keys, args: args)
         } catch let error as RedisError where error.code == Scripts.lockExpiredCode {
             throw expired
+        } catch let error as RedisError where error.code == Scripts.taskLostCode {
+            throw TaskLostError(id: task ?? "")
         }
     }
 

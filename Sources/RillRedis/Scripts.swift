@@ -41,14 +41,20 @@ enum Scripts {
     /// are one step, so a holder whose lock expired can never overwrite a later holder. In the
     /// same step it publishes the change for a tab whose socket is with another process.
     /// The lock's expiry starts again, as the holder may keep it for the tab's next event.
-    /// KEYS: lock, tab. ARGV: owner, tab expiry ms (`0`: none), lock expiry ms, relay channel
-    /// (empty for none), relay message, field, value, field, value, …
+    /// A durable task's block commits only while the caller's process owns the task, and durable
+    /// tasks a handler started are recorded as this process's with the handler's changes.
+    /// KEYS: lock, tab, task owners, task records. ARGV: owner, tab expiry ms (`0`: none), lock
+    /// expiry ms, relay channel (empty for none), relay message, fenced task id (empty for none),
+    /// process id, number of started tasks n, then n pairs of task id and record, then field,
+    /// value, field, value, …
     static let commit = RedisScript("""
         if redis.call('GET', KEYS[1]) ~= ARGV[1] then
           return redis.error_reply('LOCKEXPIRED the lock expired before the commit')
         end
-        if #ARGV > 5 then
-          redis.call('HSET', KEYS[2], unpack(ARGV, 6))
+        \(fence(first: 6))
+        local fields = 9 + 2 * tonumber(ARGV[8])
+        if #ARGV >= fields then
+          redis.call('HSET', KEYS[2], unpack(ARGV, fields))
         end
         if ARGV[2] == '0' then
           redis.call('PERSIST', KEYS[2])
@@ -56,6 +62,7 @@ enum Scripts {
           redis.call('PEXPIRE', KEYS[2], ARGV[2])
         end
         redis.call('PEXPIRE', KEYS[1], ARGV[3])
+        \(record(first: 7, keys: 3))
         if ARGV[4] ~= '' then
           redis.call('PUBLISH', ARGV[4], ARGV[5])
         end
@@ -65,15 +72,18 @@ enum Scripts {
     /// The same for a tab and a shared state key whose locks the caller both holds: both are
     /// checked, then both written and both changes published, in one step. The key's value is
     /// the hash field `value`.
-    /// KEYS: tab lock, tab, key lock, key hash. ARGV: tab owner, tab expiry ms, lock expiry ms,
-    /// relay channel (empty for none), relay message, key owner, key value, key channel (empty
-    /// for none), key message, key expiry ms (`0`: none), field, value, …
+    /// KEYS: tab lock, tab, key lock, key hash, task owners, task records. ARGV: tab owner, tab
+    /// expiry ms, lock expiry ms, relay channel (empty for none), relay message, key owner, key
+    /// value, key channel (empty for none), key message, key expiry ms (`0`: none), fenced task
+    /// id, process id, number of started tasks n, n pairs of task id and record, field, value, …
     static let commitWithShared = RedisScript("""
         if redis.call('GET', KEYS[1]) ~= ARGV[1] or redis.call('GET', KEYS[3]) ~= ARGV[6] then
           return redis.error_reply('LOCKEXPIRED the lock expired before the commit')
         end
-        if #ARGV > 10 then
-          redis.call('HSET', KEYS[2], unpack(ARGV, 11))
+        \(fence(first: 11, keys: 5))
+        local fields = 14 + 2 * tonumber(ARGV[13])
+        if #ARGV >= fields then
+          redis.call('HSET', KEYS[2], unpack(ARGV, fields))
         end
         redis.call('PEXPIRE', KEYS[2], ARGV[2])
         redis.call('PEXPIRE', KEYS[1], ARGV[3])
@@ -84,6 +94,7 @@ enum Scripts {
           redis.call('PEXPIRE', KEYS[4], ARGV[10])
         end
         redis.call('PEXPIRE', KEYS[3], ARGV[3])
+        \(record(first: 12, keys: 5))
         if ARGV[4] ~= '' then
           redis.call('PUBLISH', ARGV[4], ARGV[5])
         end
@@ -91,6 +102,99 @@ enum Scripts {
           redis.call('PUBLISH', ARGV[8], ARGV[9])
         end
         return 1
+        """)
+
+    /// The error code a commit replies with when the durable task it is a block of is owned by
+    /// another process.
+    static let taskLostCode = "TASKLOST"
+
+    /// Lua that refuses the commit unless the fenced task (ARGV[first], empty for none) is owned
+    /// by the process ARGV[first + 1]; the owners hash is KEYS[keys].
+    private static func fence(first: Int, keys: Int = 3) -> String {
+        """
+        if ARGV[\(first)] ~= '' and redis.call('HGET', KEYS[\(keys)], ARGV[\(first)]) ~= ARGV[\(first + 1)] then
+            return redis.error_reply('\(taskLostCode) the task is owned by another process')
+          end
+        """
+    }
+
+    /// Lua that records the started tasks: ARGV[first] is the process, ARGV[first + 1] their
+    /// number, then id and record pairs; the owners and records hashes are KEYS[keys] and the next.
+    private static func record(first: Int, keys: Int) -> String {
+        """
+        for i = 0, tonumber(ARGV[\(first + 1)]) - 1 do
+            redis.call('HSET', KEYS[\(keys)], ARGV[\(first + 2)  + 2 * i], ARGV[\(first)])
+            redis.call('HSET', KEYS[\(keys + 1)], ARGV[\(first + 2)  + 2 * i], ARGV[\(first + 3) + 2 * i])
+          end
+        """
+    }
+
+    /// Takes over durable tasks of the given events whose owner process has no alive mark (or
+    /// that were handed over: no owner), for the caller's process, and returns their records.
+    /// One step, so two processes never take the same task. Renews the caller's alive mark.
+    /// KEYS: task owners, task records. ARGV: process id, limit, alive mark expiry ms, event, event, …
+    static let claim = RedisScript("""
+        redis.call('SET', 'rill:alive:' .. ARGV[1], '1', 'PX', ARGV[3])
+        local events = {}
+        for i = 4, #ARGV do events[ARGV[i]] = true end
+        local owners = redis.call('HGETALL', KEYS[1])
+        local out = {}
+        for i = 1, #owners, 2 do
+          local id, owner = owners[i], owners[i + 1]
+          if owner ~= ARGV[1] and (owner == '' or redis.call('EXISTS', 'rill:alive:' .. owner) == 0) then
+            local record = redis.call('HGET', KEYS[2], id)
+            if not record then
+              redis.call('HDEL', KEYS[1], id)
+            elseif events[cjson.decode(record)['e']] then
+              redis.call('HSET', KEYS[1], id, ARGV[1])
+              out[#out + 1] = record
+              if #out >= tonumber(ARGV[2]) then break end
+            end
+          end
+        end
+        return out
+        """)
+
+    /// Forgets an ended durable task and its checkpoint if the caller's process owns it.
+    /// KEYS: task owners, task records, tab. ARGV: task id, process id, checkpoint field.
+    static let finish = RedisScript("""
+        if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+        redis.call('HDEL', KEYS[1], ARGV[1])
+        redis.call('HDEL', KEYS[2], ARGV[1])
+        redis.call('HDEL', KEYS[3], ARGV[3])
+        return 1
+        """)
+
+    /// Gives up the caller's process's tasks with these ids (no owner: any process may claim
+    /// them at once) and tells every process.
+    /// KEYS: task owners. ARGV: process id, channel, task id, task id, …
+    static let releaseTasks = RedisScript("""
+        for i = 3, #ARGV do
+          if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[1] then
+            redis.call('HSET', KEYS[1], ARGV[i], '')
+          end
+        end
+        redis.call('PUBLISH', ARGV[2], '')
+        return 1
+        """)
+
+    /// Cancels a durable task: one no live process owns is forgotten at once; the process that
+    /// owns one is told to stop it. Returns 1 if it was forgotten here.
+    /// KEYS: task owners, task records. ARGV: task id, channel.
+    static let cancel = RedisScript("""
+        local owner = redis.call('HGET', KEYS[1], ARGV[1])
+        if not owner then return 0 end
+        if owner == '' or redis.call('EXISTS', 'rill:alive:' .. owner) == 0 then
+          local record = redis.call('HGET', KEYS[2], ARGV[1])
+          redis.call('HDEL', KEYS[1], ARGV[1])
+          redis.call('HDEL', KEYS[2], ARGV[1])
+          if record then
+            redis.call('HDEL', 'rill:tab:' .. cjson.decode(record)['t'], '~task:' .. ARGV[1])
+          end
+          return 1
+        end
+        redis.call('PUBLISH', ARGV[2], ARGV[1])
+        return 0
         """)
 
     /// Frees the lock if the caller still owns it and, if anyone marked the tab as waited for,

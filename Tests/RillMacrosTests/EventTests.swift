@@ -171,4 +171,48 @@ struct EventTests {
             """#
         )
     }
+
+    @Test("durable background tasks pass durable and afterCrash through")
+    func durableOptions() {
+        assertRillExpansion(
+            #"""
+            @LiveState
+            struct JobState {
+                @Background(durable: true)
+                private func run(_: BackgroundRun) async throws {}
+                @Background(cancelOnDisconnect: false, durable: true, afterCrash: .fail)
+                private func once(_: BackgroundRun) async throws {}
+            }
+            """#,
+            expandedSource: #"""
+            struct JobState {
+                private func run(_: BackgroundRun) async throws {}
+                private func once(_: BackgroundRun) async throws {}
+
+                static let stateInfo = StateInfo<JobState>(
+                    name: "job_state",
+                    parent: nil,
+                    vars: [],
+                    handlers: [
+                        "run": .background(cancelOnDisconnect: false, durable: true) { (payload: Payload) in
+                            return { (state: JobState, run: BackgroundRun) in try await state.run(run) }
+                        },
+                        "once": .background(cancelOnDisconnect: false, durable: true, afterCrash: .fail) { (payload: Payload) in
+                            return { (state: JobState, run: BackgroundRun) in try await state.once(run) }
+                        },
+                    ]
+                )
+
+                enum Events {
+                    static let run = EventSpec(JobState.self, "run")
+                    static let once = EventSpec(JobState.self, "once")
+                }
+
+                static var event: Events.Type { Events.self }
+            }
+
+            extension JobState: LiveState {}
+            """#
+        )
+    }
 }

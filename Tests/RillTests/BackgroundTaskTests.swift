@@ -139,3 +139,33 @@ import Testing
         await tab.settle()
     }
 }
+
+/// A durable task's shape, for the memory state manager, which keeps no task past its process.
+@LiveState
+struct Chores {
+    var done: [Int] = []
+    var seen: [Int] = []
+
+    @Background(durable: true)
+    private func work(_: BackgroundRun, count: Int) async throws {
+        var step = try checkpoint(Int.self) ?? 0
+        while step < count {
+            let next = step + 1
+            try await withState(checkpoint: next) { s in s.done.append(next) }
+            step = try checkpoint(Int.self) ?? -1
+            try await withState { s in s.seen.append(step) }
+        }
+    }
+}
+
+@Suite struct DurableInMemoryTests {
+    @Test func aDurableTaskRunsAsANormalTaskAndSeesItsOwnCheckpoints() async throws {
+        let app = makeApp(states: [Chores.self])
+        let tab = try await TestTab.connected(to: app)
+        tab.send(Chores.event.work(3))
+        await tab.settle()
+        #expect(try await tab.state(Chores.self).done == [1, 2, 3])
+        #expect(try await tab.state(Chores.self).seen == [1, 2, 3], "checkpoint(_:) gives the last one committed")
+        #expect(try await app.durableTasks().filter { $0.record.token == tab.token }.isEmpty, "nothing is left recorded once it ended")
+    }
+}

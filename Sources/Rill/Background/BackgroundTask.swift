@@ -13,6 +13,9 @@ public struct BackgroundTask: Sendable, Hashable, Identifiable {
     public let name: String
     /// The id it was started with by ``EventSpec/cancellable(id:cancelInFlight:)``, if any.
     public let cancelID: String?
+    /// Its id among the app's durable tasks (``App/durableTasks()``), if it is one and its
+    /// state manager keeps it.
+    public let durableID: String?
 }
 
 /// The first parameter of every background task: a value only Rill creates, handed to the task
@@ -39,6 +42,7 @@ struct BackgroundContext: Sendable {
 
     let app: App
     let task: BackgroundTask
+    let run: TaskRun
     let pace = Pace()
 }
 
@@ -68,6 +72,7 @@ final class TaskRegistry: Sendable {
         let handle: BackgroundTask
         let task: Task<Void, Never>
         let cancelOnDisconnect: Bool
+        let run: TaskRun
     }
 
     private struct Entries {
@@ -80,20 +85,31 @@ final class TaskRegistry: Sendable {
 
     /// Registers and starts a task; `body` gets the handle, and the entry is removed when it
     /// returns. Throws ``TooManyTasksError`` if the tab already runs `limit` tasks.
+    /// A task resumed after a crash is not refused for its tab's limit: it was admitted before.
     func start(
-        token: Token, name: String, id: String?, cancelOnDisconnect: Bool, limit: Int, on executor: (any TaskExecutor)?,
+        token: Token, name: String, id: String?, cancelOnDisconnect: Bool, run: TaskRun, limit: Int?, on executor: (any TaskExecutor)?,
         _ body: @escaping @Sendable (BackgroundTask) async -> Void
     ) throws -> BackgroundTask {
         try entries.withLock { entries in
-            guard entries.perTab[token, default: 0] < limit else { throw TooManyTasksError(limit: limit) }
+            if let limit, entries.perTab[token, default: 0] >= limit { throw TooManyTasksError(limit: limit) }
             entries.perTab[token, default: 0] += 1
             entries.nextID += 1
-            let handle = BackgroundTask(id: entries.nextID, token: token, name: name, cancelID: id)
+            let handle = BackgroundTask(id: entries.nextID, token: token, name: name, cancelID: id, durableID: run.record?.id)
             // Detached: a task must not inherit the lock scope of the handler that started it.
             let task = Task.detached(executorPreference: executor) { await body(handle) }
-            entries.running[handle.id] = Entry(handle: handle, task: task, cancelOnDisconnect: cancelOnDisconnect)
+            entries.running[handle.id] = Entry(handle: handle, task: task, cancelOnDisconnect: cancelOnDisconnect, run: run)
             return handle
         }
+    }
+
+    /// The durable tasks running here, with their runs.
+    var durable: [(BackgroundTask, TaskRun)] {
+        entries.withLock { $0.running.values.filter { $0.run.record != nil }.map { ($0.handle, $0.run) } }
+    }
+
+    /// Cancels the task running here with this durable id, if any.
+    func cancel(durableID: String) {
+        entries.withLock { $0.running.values.first { $0.handle.durableID == durableID }?.task }?.cancel()
     }
 
     func finish(_ handle: BackgroundTask) {

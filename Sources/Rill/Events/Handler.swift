@@ -13,7 +13,7 @@ public struct Handler<S: LiveState>: Sendable {
 
     enum Kind: Sendable {
         case event(@Sendable (Payload) throws -> Run)
-        case background(cancelOnDisconnect: Bool, @Sendable (Payload) throws -> Task)
+        case background(cancelOnDisconnect: Bool, durable: AfterCrash?, @Sendable (Payload) throws -> Task)
     }
 
     let kind: Kind
@@ -23,9 +23,13 @@ public struct Handler<S: LiveState>: Sendable {
         Handler(kind: .event(decode))
     }
 
-    /// A background task: it starts at once and locks only inside its blocks.
-    public static func background(cancelOnDisconnect: Bool, _ decode: @escaping @Sendable (Payload) throws -> Task) -> Self {
-        Handler(kind: .background(cancelOnDisconnect: cancelOnDisconnect, decode))
+    /// A background task: it starts at once and locks only inside its blocks. A durable one
+    /// (with a state manager that keeps them) outlives its process; `afterCrash` says how.
+    public static func background(
+        cancelOnDisconnect: Bool, durable: Bool = false, afterCrash: AfterCrash = .resume,
+        _ decode: @escaping @Sendable (Payload) throws -> Task
+    ) -> Self {
+        Handler(kind: .background(cancelOnDisconnect: cancelOnDisconnect, durable: durable ? afterCrash : nil, decode))
     }
 
     /// The generated setter of a frontend var; its payload is `{"value": …}`.
@@ -42,7 +46,7 @@ public struct Handler<S: LiveState>: Sendable {
 struct AnyHandler: Sendable {
     enum Kind: Sendable {
         case event(@Sendable (Payload) throws -> @Sendable (EventScope) async throws -> Void)
-        case background(cancelOnDisconnect: Bool, @Sendable (Payload) throws -> @Sendable (TabState) async throws -> Void)
+        case background(cancelOnDisconnect: Bool, durable: AfterCrash?, @Sendable (Payload) throws -> @Sendable (TabState) async throws -> Void)
     }
 
     let name: String
@@ -58,8 +62,8 @@ struct AnyHandler: Sendable {
                     try await scope.withCheckedOut(S.self) { state in try await run(&state, scope) }
                 }
             }
-        case .background(let cancelOnDisconnect, let decode):
-            kind = .background(cancelOnDisconnect: cancelOnDisconnect) { payload in
+        case .background(let cancelOnDisconnect, let durable, let decode):
+            kind = .background(cancelOnDisconnect: cancelOnDisconnect, durable: durable) { payload in
                 let task = try decode(payload)
                 return { snapshot in try await task(snapshot[S.self], BackgroundRun()) }
             }

@@ -18,10 +18,67 @@ extension LiveState {
     /// }
     /// ```
     public func withState<R>(_ body: (inout Self) async throws -> R) async throws -> R {
+        try await block(nil, body)
+    }
+
+    /// A lock block that also saves the task's progress: `checkpoint` is committed with the
+    /// block's changes, in the same step, or (the block throws, the save fails) neither is.
+    ///
+    /// A durable task resumed on another process after a crash reads the last committed one with
+    /// ``checkpoint(_:)`` and goes on from there, so no committed step is done twice. Work between
+    /// blocks (a call to another service) may run again after a crash: give it an idempotency key
+    /// made of the task's id and the step.
+    ///
+    /// ```swift
+    /// var step = try checkpoint(Int.self) ?? 0
+    /// while step < 60 {
+    ///     try await sleep(for: .seconds(1))
+    ///     step += 1
+    ///     try await withState(checkpoint: step) { s in s.done.append(step) }
+    /// }
+    /// ```
+    public func withState<C: Encodable & Sendable, R>(checkpoint: C, _ body: (inout Self) async throws -> R) async throws -> R {
+        try await block(JSON(encoding: checkpoint), body)
+    }
+
+    /// The last checkpoint this task's blocks committed (``withState(checkpoint:_:)``), as `C`;
+    /// `nil` before the first. A durable task resumed after a crash starts with the one its
+    /// last process committed.
+    public func checkpoint<C: Decodable>(_ type: C.Type) throws -> C? {
+        try Self.backgroundContext("checkpoint").run.checkpoint.map { try $0.decode(C.self) }
+    }
+
+    /// The background task this code runs in: its id, tab and name, and for a durable task its
+    /// ``BackgroundTask/durableID``, the same on every process that runs it (a base for
+    /// idempotency keys of outside calls).
+    public func currentTask() throws -> BackgroundTask {
+        try Self.backgroundContext("currentTask").task
+    }
+
+    private func block<R>(_ checkpoint: JSON?, _ body: (inout Self) async throws -> R) async throws -> R {
         let context = try Self.backgroundContext("withState")
-        let result = try await context.app.locked(context.task.token, kind: .block, holder: context.task.name) { scope in
-            try await scope.withCheckedOut(Self.self, body)
+        // A task resumed with afterCrash: .fail runs its clean-up only.
+        if context.run.interrupted, !TaskRun.cleaning { throw TaskInterruptedError(event: context.task.name) }
+        let result: R
+        var bodyFailed = false
+        do {
+            result = try await context.app.locked(context.task.token, kind: .block, holder: context.task.name, checkpoint: checkpoint) { scope in
+                do {
+                    return try await scope.withCheckedOut(Self.self, body)
+                } catch {
+                    bodyFailed = true
+                    throw error
+                }
+            }
+        } catch let error as TaskLostError {
+            context.run.end(.lost)
+            throw error
+        } catch {
+            // The store failed, not the block: a durable task goes on from its checkpoint later.
+            if !bodyFailed, context.run.record != nil, !(error is CancellationError) { context.run.end(.suspended) }
+            throw error
         }
+        if let checkpoint { context.run.committed(checkpoint) }
         await context.pace.yieldIfDue()
         return result
     }
@@ -58,14 +115,20 @@ extension LiveState {
     ) async throws -> R {
         let context = try Self.backgroundContext("withCleanup")
         let outcome: Result<R, any Error>
-        do {
-            outcome = .success(try await body())
-        } catch {
-            outcome = .failure(error)
+        if context.run.interrupted {
+            outcome = .failure(TaskInterruptedError(event: context.task.name))
+        } else {
+            do {
+                outcome = .success(try await body())
+            } catch {
+                outcome = .failure(error)
+            }
         }
+        // A durable task handed over or taken by another process goes on there: no clean-up.
+        if context.run.ending != .running { return try outcome.get() }
         // A cancelled task opens no lock block, so the clean-up runs in a task of its own,
         // which is not cancelled; it inherits this task's context, so it is this task's block.
-        let cleaned = await Task { try await self.withState(cleanup) }.result
+        let cleaned = await Task { try await TaskRun.$cleaning.withValue(true) { try await self.withState(cleanup) } }.result
         if case .failure(let error) = cleaned {
             guard case .failure = outcome else { throw error }
             context.app.report(context.task.token, event: context.task.name, error)

@@ -74,7 +74,7 @@ public final class App: Sendable {
     let queues = Mutex<[Token: Queue]>([:])
     private let idleWaiters = Mutex<[Token: [CheckedContinuation<Void, Never>]]>([:])
     private let quietWaiters = Mutex<(list: [(id: UInt64, continuation: CheckedContinuation<Void, Never>)], nextID: UInt64)>(([], 0))
-    private let closing = Mutex(false)
+    let closing = Mutex(false)
     let tasks = TaskRegistry()
     private let lockWatch: LockWatch
     let metrics = AppMetrics()
@@ -147,6 +147,7 @@ public final class App: Sendable {
             shared: { [weak self] key, update in self?.fanOut(key, update) },
             superseded: { [weak self] token in self?.supersede(token) },
             lost: { [weak self] in self?.resyncAll() })
+        bindDurable()
     }
 
     // MARK: Tabs
@@ -219,11 +220,13 @@ public final class App: Sendable {
         let id: Int
     }
 
-    /// Stops the app: refuses new events, waits up to `gracePeriod` for queued events and
-    /// background tasks to finish, cancels those still running, and closes every connection.
+    /// Stops the app: refuses new events, hands its durable background tasks over to other
+    /// processes at once, waits up to `gracePeriod` for queued events and other background tasks
+    /// to finish, cancels those still running, and closes every connection.
     public func shutdown(gracePeriod: Duration = .seconds(10)) async {
         closing.withLock { $0 = true }
         let deadline = ContinuousClock.now + gracePeriod
+        await handOver(until: deadline)
         await quiet(until: deadline)
         tasks.cancelAll()
         await quiet(until: deadline + .seconds(1))
@@ -459,16 +462,17 @@ public final class App: Sendable {
             switch handler.kind {
             case .event(let decode):
                 try enqueue(token, QueuedEvent(name: event.name, id: id, bytes: bytes, run: try decode(payload)))
-            case .background(let cancelOnDisconnect, let decode):
+            case .background(let cancelOnDisconnect, let durable, let decode):
                 let body = try decode(payload)
-                guard let id else {
+                // A durable task is recorded in a commit of the tab, so it starts in the tab's queue too.
+                guard let id = id ?? (durable != nil && manager.durable != nil ? 0 : nil) else {
                     if event.cancelInFlight, let id = event.cancelID { tasks.cancel(token: token, id: id) }
                     return try start(token, name: event.name, id: event.cancelID, cancelOnDisconnect: cancelOnDisconnect, body)
                 }
                 // A page's event starts its task once: its id is recorded in a commit, in the
                 // tab's queue, and the task starts after it. A tab with no room for another task
                 // is told so with the id, before anything is recorded.
-                try enqueue(token, QueuedEvent(name: event.name, id: id, bytes: bytes) { [tasks, maxTasksPerTab] scope in
+                try enqueue(token, QueuedEvent(name: event.name, id: id == 0 ? nil : id, bytes: bytes) { [tasks, maxTasksPerTab] scope in
                     if !event.cancelInFlight, tasks.count(of: token) >= maxTasksPerTab { throw TooManyTasksError(limit: maxTasksPerTab) }
                     scope.chain(event)
                 })
@@ -547,7 +551,7 @@ public final class App: Sendable {
     /// is thrown; else it is recorded in the same commit as the changes and acknowledged with them.
     func locked<R>(
         _ token: Token, kind: EventScope.Kind = .handler, holder: String, event id: Int? = nil, quiet: Bool = false,
-        _ body: (EventScope) async throws -> R
+        checkpoint: JSON? = nil, _ body: (EventScope) async throws -> R
     ) async throws -> R {
         if let current = EventScope.current, current.token == token, current.isOpen {
             throw NestedLockError(token: token)
@@ -576,6 +580,12 @@ public final class App: Sendable {
                     scope.touch(registry.readers)
                 }
                 var (state, update, shared) = try scope.finish()
+                let durable = recordDurable(scope.chained, token)
+                state.tasks.started = Array(durable.values)
+                if let record = BackgroundContext.current?.run.record, manager.durable != nil {
+                    state.tasks.block = record.id
+                    state.tasks.checkpoint = checkpoint
+                }
                 if quiet, update.isEmpty, shared == nil, !state.changed(since: lease.state) {
                     await lease.release()
                     return result
@@ -590,7 +600,14 @@ public final class App: Sendable {
                 await scope.sharedLease?.release()
                 await lease.release()
                 if update.relinked, isConnected(token) { await follow(token, links: state.links) }
-                for next in scope.chained { send(next, to: token) }
+                for (index, next) in scope.chained.enumerated() {
+                    guard let record = durable[index] else {
+                        send(next, to: token)
+                        continue
+                    }
+                    if next.cancelInFlight, let id = next.cancelID { tasks.cancel(token: token, id: id) }
+                    startDurable(record)
+                }
                 return result
             } catch {
                 var (back, before) = scope.abandon()
@@ -734,26 +751,43 @@ public final class App: Sendable {
         tasks.cancel(token: token, id: id)
     }
 
-    private func start(_ token: Token, name: String, id: String?, cancelOnDisconnect: Bool, _ body: @escaping @Sendable (TabState) async throws -> Void) throws {
+    func start(
+        _ token: Token, name: String, id: String?, cancelOnDisconnect: Bool, run: TaskRun = TaskRun(),
+        _ body: @escaping @Sendable (TabState) async throws -> Void
+    ) throws {
         // Counted as running before it can end, and taken back if it does not start.
+        let durable = run.record != nil
         metrics.tasksRunning.increment()
+        if durable { metrics.durableRunning.increment() }
         do {
-            try startRegistered(token, name: name, id: id, cancelOnDisconnect: cancelOnDisconnect, body)
+            try startRegistered(token, name: name, id: id, cancelOnDisconnect: cancelOnDisconnect, run: run, body)
         } catch {
             metrics.tasksRunning.decrement()
+            if durable { metrics.durableRunning.decrement() }
             throw error
         }
         metrics.tasksStarted.increment()
     }
 
-    private func startRegistered(_ token: Token, name: String, id: String?, cancelOnDisconnect: Bool, _ body: @escaping @Sendable (TabState) async throws -> Void) throws {
-        _ = try tasks.start(token: token, name: name, id: id, cancelOnDisconnect: cancelOnDisconnect, limit: maxTasksPerTab, on: executor(token)) { handle in
+    private func startRegistered(
+        _ token: Token, name: String, id: String?, cancelOnDisconnect: Bool, run: TaskRun,
+        _ body: @escaping @Sendable (TabState) async throws -> Void
+    ) throws {
+        // A task resumed after a crash was admitted when it first started.
+        let limit = run.resumed ? nil : maxTasksPerTab
+        _ = try tasks.start(token: token, name: name, id: id, cancelOnDisconnect: cancelOnDisconnect, run: run, limit: limit, on: executor(token)) { handle in
             do {
                 let snapshot = try await self.manager.snapshot(token, registry: self.registry)
-                try await BackgroundContext.$current.withValue(BackgroundContext(app: self, task: handle)) {
+                try await BackgroundContext.$current.withValue(BackgroundContext(app: self, task: handle, run: run)) {
                     try await body(snapshot)
                 }
                 self.metrics.tasksOK.increment()
+            } catch is CancellationError where run.ending == .handover {
+                self.logger.debug("durable background task handed over", metadata: ["event": "\(name)"])
+            } catch let error as TaskLostError {
+                self.logger.warning("durable background task stopped: another process runs it", metadata: ["event": "\(name)", "error": "\(error)"])
+            } catch where run.ending == .suspended {
+                self.logger.warning("durable background task paused: the store failed; it resumes from its last checkpoint", metadata: ["event": "\(name)", "error": "\(error)"])
             } catch is CancellationError {
                 self.metrics.tasksCancelled.increment()
                 self.logger.debug("background task cancelled", metadata: ["event": "\(name)"])
@@ -761,6 +795,8 @@ public final class App: Sendable {
                 self.metrics.tasksFailed.increment()
                 self.report(token, event: name, error)
             }
+            await self.ended(run)
+            if run.record != nil { self.metrics.durableRunning.decrement() }
             self.metrics.tasksRunning.decrement()
             self.tasks.finish(handle)
             self.notifyIfIdle(token)

@@ -24,6 +24,13 @@ struct AppMetrics: Sendable {
     let tasksFailed = Counter(label: "rill_background_tasks_ended_total", dimensions: [("outcome", "failed")])
     let tasksCancelled = Counter(label: "rill_background_tasks_ended_total", dimensions: [("outcome", "cancelled")])
     let tasksRunning = Meter(label: "rill_background_tasks_running")
+    /// Durable tasks taken over from a process that stopped, by what was done with them; and
+    /// handed over at shutdown.
+    let durableResumed = Counter(label: "rill_durable_tasks_claimed_total", dimensions: [("after_crash", "resume")])
+    let durableFailed = Counter(label: "rill_durable_tasks_claimed_total", dimensions: [("after_crash", "fail")])
+    let durableHandedOver = Counter(label: "rill_durable_tasks_handed_over_total")
+    /// Durable tasks running on this process (``App/durableTasks()`` lists the cluster's).
+    let durableRunning = Meter(label: "rill_durable_tasks_running")
     /// Tabs connected to this process.
     let tabsConnected = Meter(label: "rill_tabs_connected")
     /// Changes of shared state keys committed by this process (its presence lists' included).

@@ -38,10 +38,17 @@ public macro Computed() = #externalMacro(module: "RillMacros", type: "ComputedMa
 /// triggered, runs beside the tab's other events, and changes state only inside
 /// ``LiveState/withState(_:)`` blocks.
 ///
-/// - Parameter cancelOnDisconnect: Cancel the task when its tab disconnects. By default a task
-///   keeps running and its later changes are seen when the tab reconnects.
+/// - Parameters:
+///   - cancelOnDisconnect: Cancel the task when its tab disconnects. By default a task keeps
+///     running and its later changes are seen when the tab reconnects.
+///   - durable: Keep the task running when its process stops: it is recorded with the commit
+///     that started it, and another process runs it again for the same tab from its last
+///     checkpoint (``LiveState/withState(checkpoint:_:)``). Needs a state manager that keeps
+///     durable tasks (Redis); with memory state it runs as a normal task.
+///   - afterCrash: For a durable task, whether another process resumes it (the default) or
+///     only runs its clean-up and tells the tab it was interrupted.
 @attached(peer)
-public macro Background(cancelOnDisconnect: Bool = false) =
+public macro Background(cancelOnDisconnect: Bool = false, durable: Bool = false, afterCrash: AfterCrash = .resume) =
     #externalMacro(module: "RillMacros", type: "BackgroundMacro")
 
 /// Makes a var a read-only view of the ``SharedState`` key the tab is linked to: its value when

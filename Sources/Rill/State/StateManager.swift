@@ -38,11 +38,15 @@ public protocol StateManager: Sendable {
     /// This process, as a key's presence list names the process holding a tab's socket; `nil`
     /// for a manager only one process uses.
     var processID: String? { get }
+    /// Keeps durable background tasks so they outlive their process; `nil` when the manager
+    /// cannot (they then run as normal tasks).
+    var durable: (any DurableTasks)? { get }
 }
 
 extension StateManager {
     public var relay: (any UpdateRelay)? { nil }
     public var processID: String? { nil }
+    public var durable: (any DurableTasks)? { nil }
     public func connected(_ token: Token) async {}
     public func disconnected(_ token: Token) async {}
 }

@@ -12,6 +12,7 @@ extension TabState {
         }
         if deliveryChanged { fields[Self.deliveryField] = delivery.json }
         if linksChanged { fields[Self.linksField] = linksJSON }
+        if let id = tasks.block, let checkpoint = tasks.checkpoint { fields[Self.checkpointField(id)] = checkpoint }
         return fields
     }
 
@@ -22,6 +23,8 @@ extension TabState {
         copy.touched = []
         copy.deliveryChanged = false
         copy.linksChanged = false
+        if let id = tasks.block, let checkpoint = tasks.checkpoint { copy.checkpoints[id] = checkpoint }
+        copy.tasks = TaskWrites()
         copy.access = nil
         return copy
     }
@@ -40,7 +43,12 @@ extension TabState {
                 links[name] = SharedLink(key: key, label: label)
             }
         }
+        var checkpoints: [String: JSON] = [:]
         for (name, entry) in stored {
+            if name.hasPrefix(Self.checkpointPrefix) {
+                checkpoints[String(name.dropFirst(Self.checkpointPrefix.count))] = entry
+                continue
+            }
             guard let type = registry.types[name] else { continue }
             do {
                 states[name] = try type.init(storedValues: entry["v"] ?? .object([:]))
@@ -49,7 +57,9 @@ extension TabState {
                 stale(name, error)
             }
         }
-        self.init(token: token, registry: registry, states: states, computed: computed, delivery: delivery, links: links)
+        self.init(
+            token: token, registry: registry, states: states, computed: computed, delivery: delivery, links: links,
+            checkpoints: checkpoints)
     }
 
     private var linksJSON: JSON {
@@ -60,5 +70,10 @@ extension TabState {
     public static let deliveryField = "~delivery"
     /// The entry ``encodedChanges()`` keeps ``links`` under.
     public static let linksField = "~links"
+
+    private static let checkpointPrefix = "~task:"
+
+    /// The entry ``encodedChanges()`` keeps a durable task's checkpoint under.
+    public static func checkpointField(_ id: String) -> String { checkpointPrefix + id }
 
 }

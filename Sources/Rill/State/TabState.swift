@@ -30,6 +30,10 @@ public struct TabState: Sendable {
     public internal(set) var links: [String: SharedLink] = [:]
     /// Whether ``links`` changed since this value was loaded, so a save must write it.
     public internal(set) var linksChanged = false
+    /// The last checkpoint of each durable task of the tab, by task id, as loaded.
+    public internal(set) var checkpoints: [String: JSON] = [:]
+    /// Durable tasks this commit starts, and the task it is a block of: saved with it.
+    public internal(set) var tasks = TaskWrites()
     /// Set while this value is the one a lock holder may change; the dynamic setters check it,
     /// so a copy that escaped its block cannot be written as if it were the tab.
     var access: Access?
@@ -47,7 +51,7 @@ public struct TabState: Sendable {
 
     init(
         token: Token, registry: StateRegistry, states: [String: any LiveState], computed: [String: [String: JSON]],
-        delivery: Delivery = Delivery(), links: [String: SharedLink] = [:]
+        delivery: Delivery = Delivery(), links: [String: SharedLink] = [:], checkpoints: [String: JSON] = [:]
     ) {
         self.token = token
         self.registry = registry
@@ -55,6 +59,7 @@ public struct TabState: Sendable {
         self.computed = computed
         self.delivery = delivery
         self.links = links
+        self.checkpoints = checkpoints
     }
 
     /// Links the tab to `key` of the shared state `state` (or unlinks it, with `nil`).
@@ -135,7 +140,7 @@ public struct TabState: Sendable {
 
     /// Whether this value has anything to save that `original`, the value loaded, has not.
     func changed(since original: TabState) -> Bool {
-        if deliveryChanged || linksChanged || computed != original.computed { return true }
+        if deliveryChanged || linksChanged || !tasks.isEmpty || computed != original.computed { return true }
         return touched.contains { name in
             guard let state = states[name] else { return false }
             return (original.states[name] ?? registry.types[name]?.init()).map(state.storedDiffers) ?? true

@@ -1,0 +1,167 @@
+// Durable background tasks: their records, the protocol a state manager keeps them with, and what a run knows.
+
+import Synchronization
+
+/// What becomes of a durable task whose process stopped (killed, crashed, lost) before it ended.
+public enum AfterCrash: String, Sendable, Codable {
+    /// Another process runs the task again for the same tab, from its last committed checkpoint.
+    case resume
+    /// The task is not run again: another process runs its clean-up block (``LiveState/withCleanup(_:cleanup:)``)
+    /// and the tab is told that the task was interrupted.
+    case fail
+}
+
+/// A durable task as its state manager records it: enough for any process to run it again.
+public struct DurableRecord: Sendable, Codable, Hashable {
+    /// Unique among the app's durable tasks.
+    public let id: String
+    /// The tab it works for.
+    public let token: Token
+    /// Its full event name, e.g. `counter_state.count`.
+    public let event: String
+    /// The event's payload: the task's arguments.
+    public let payload: [String: JSON]
+    /// What to do after a crash.
+    public let afterCrash: AfterCrash
+    /// When it started, in milliseconds since 1970.
+    public let since: Int64
+    /// The id it was started with by ``EventSpec/cancellable(id:cancelInFlight:)``, if any.
+    public let cancelID: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, token = "t", event = "e", payload = "p", afterCrash = "a", since = "s", cancelID = "c"
+    }
+
+    /// Describes a task; the app makes one when a handler starts a durable task.
+    public init(
+        id: String, token: Token, event: String, payload: [String: JSON], afterCrash: AfterCrash, since: Int64, cancelID: String? = nil
+    ) {
+        self.id = id
+        self.token = token
+        self.event = event
+        self.payload = payload
+        self.afterCrash = afterCrash
+        self.since = since
+        self.cancelID = cancelID
+    }
+}
+
+/// A durable task somewhere in the cluster, for ``App/durableTasks()``.
+public struct DurableTaskInfo: Sendable, Hashable {
+    /// The task.
+    public let record: DurableRecord
+    /// The process running it (its ``StateManager/processID``); empty while no process does
+    /// (handed over, or its process died and no other has claimed it yet).
+    public let owner: String
+    /// The last checkpoint its blocks committed, if any.
+    public let checkpoint: JSON?
+
+    /// Describes a task; made by a state manager's ``DurableTasks/list()``.
+    public init(record: DurableRecord, owner: String, checkpoint: JSON?) {
+        self.record = record
+        self.owner = owner
+        self.checkpoint = checkpoint
+    }
+}
+
+/// How a state manager keeps durable tasks: records written with the commit that started them,
+/// owned by one process at a time, claimed by another when their process is gone.
+///
+/// ``RedisStateManager`` implements it; with a manager that does not (``MemoryStateManager``)
+/// durable tasks run as normal tasks.
+public protocol DurableTasks: Sendable {
+    /// Takes over up to `limit` tasks of these events whose process is gone or that were handed
+    /// over; each is owned by this process once returned. Exactly one caller gets each task.
+    func claim(limit: Int, events: Set<String>) async throws -> [DurableRecord]
+    /// Forgets an ended task (and its checkpoint) if this process still owns it.
+    func finish(_ record: DurableRecord) async throws
+    /// Gives up this process's tasks with these ids, for others to claim at once.
+    func release(_ ids: [String]) async throws
+    /// Asks whichever process runs the task to cancel it.
+    func cancel(_ id: String) async throws
+    /// Every durable task of the app, with its owner and last checkpoint.
+    func list() async throws -> [DurableTaskInfo]
+    /// Routes notices from other processes: tasks were handed over (claim now), or a task is to
+    /// be cancelled.
+    func bind(released: @escaping @Sendable () -> Void, cancel: @escaping @Sendable (String) -> Void)
+}
+
+/// What the commit of a durable task's block, or of the handler that started durable tasks,
+/// writes besides the tab's state; the state manager writes it in the same step.
+public struct TaskWrites: Sendable {
+    /// Durable tasks started by this commit's handler: recorded, owned by this process.
+    public internal(set) var started: [DurableRecord] = []
+    /// The durable task this commit is a block of: it saves only while this process owns it.
+    public internal(set) var block: String?
+    /// The task's new checkpoint, saved with the state.
+    public internal(set) var checkpoint: JSON?
+
+    /// Nothing to write.
+    public init() {}
+
+    var isEmpty: Bool { started.isEmpty && block == nil }
+}
+
+/// A durable task's block was not saved: another process owns the task now (this one was
+/// thought dead), and runs it.
+public struct TaskLostError: Error, CustomStringConvertible {
+    /// The task's id.
+    public let id: String
+
+    public init(id: String) {
+        self.id = id
+    }
+
+    public var description: String {
+        "durable task \(id) is run by another process now (this one was thought gone): its block was not saved and it stops here"
+    }
+}
+
+/// A durable task with `afterCrash: .fail` was interrupted by its process stopping.
+public struct TaskInterruptedError: Error, CustomStringConvertible {
+    /// The task's event name.
+    public let event: String
+
+    public var description: String {
+        "background task '\(event)' was interrupted when the process running it stopped; it is not run again (afterCrash: .fail)"
+    }
+}
+
+/// One run of a background task: its durable record (when its state manager keeps it), its
+/// last checkpoint, and how it is to end.
+final class TaskRun: Sendable {
+    /// Set when the task is durable and kept: its blocks commit only while this process owns it.
+    let record: DurableRecord?
+    /// Run again after its process stopped.
+    let resumed: Bool
+    /// Run after a crash with `afterCrash: .fail`: only its clean-up runs.
+    let interrupted: Bool
+    private let saved: Mutex<JSON?>
+    private let state = Mutex(Ending.running)
+    /// Set while the task's clean-up block runs.
+    @TaskLocal static var cleaning = false
+
+    enum Ending {
+        case running
+        /// The process hands it over: it stops without its clean-up, and stays recorded.
+        case handover
+        /// Another process owns it: it stops and forgets nothing.
+        case lost
+        /// A block could not reach the store: it stops without its clean-up and is given up,
+        /// to be claimed (here or elsewhere) and resumed from its last checkpoint.
+        case suspended
+    }
+
+    init(record: DurableRecord? = nil, checkpoint: JSON? = nil, resumed: Bool = false, interrupted: Bool = false) {
+        self.record = record
+        self.saved = Mutex(checkpoint)
+        self.resumed = resumed
+        self.interrupted = interrupted
+    }
+
+    var checkpoint: JSON? { saved.withLock { $0 } }
+    func committed(_ checkpoint: JSON) { saved.withLock { $0 = checkpoint } }
+
+    var ending: Ending { state.withLock { $0 } }
+    func end(_ ending: Ending) { state.withLock { if $0 == .running { $0 = ending } } }
+}

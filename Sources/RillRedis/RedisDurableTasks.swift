@@ -1,0 +1,101 @@
+// Durable background tasks in Redis: owned by a process while its alive mark lives, claimed by one other when it is gone.
+
+import Logging
+import RESP
+import Rill
+import Synchronization
+
+/// Keeps ``RedisStateManager``'s durable background tasks.
+///
+/// - A task's record (event, arguments, tab) is the field `<id>` of the hash `rill:tasks`, and
+///   the process that owns it the same field of `rill:task-owners`. Both are written by the
+///   commit script of the handler that started it, with the handler's changes.
+/// - A process owns its tasks while its `rill:alive:<id>` mark lives (renewed every second,
+///   three seconds long): the mark is the lease. Every commit of a task's block checks in its
+///   script that the process still owns the task, so a process that was thought dead cannot save
+///   a step another process has taken over.
+/// - Each process runs one script a second (and at once when a process hands tasks over) that
+///   takes the tasks whose owner's mark is gone, or that have no owner; it is one step, so
+///   exactly one process gets each task.
+/// - A task's checkpoint is a field of its tab's hash, `~task:<id>`, written with the block's
+///   changes.
+final class RedisDurableTasks: DurableTasks {
+    static let ownersKey = "rill:task-owners"
+    static let recordsKey = "rill:tasks"
+    /// Where a process that handed tasks over says so.
+    static let releasedChannel = "rill:tasks:released"
+    /// Where a cancelled task's id goes, for the process running it.
+    static let cancelChannel = "rill:tasks:cancel"
+    static let channels = [releasedChannel, cancelChannel]
+
+    private let client: RedisClient
+    private let processID: String
+    private let handlers = Mutex<(released: @Sendable () -> Void, cancel: @Sendable (String) -> Void)?>(nil)
+
+    init(client: RedisClient, processID: String) {
+        self.client = client
+        self.processID = processID
+    }
+
+    func bind(released: @escaping @Sendable () -> Void, cancel: @escaping @Sendable (String) -> Void) {
+        handlers.withLock { $0 = (released, cancel) }
+    }
+
+    /// Handles a message of one of ``channels``.
+    func receive(_ message: RedisMessage) {
+        guard let handlers = handlers.withLock({ $0 }) else { return }
+        if message.channel == Self.releasedChannel {
+            handlers.released()
+        } else {
+            handlers.cancel(String(decoding: message.payload, as: UTF8.self))
+        }
+    }
+
+    func claim(limit: Int, events: Set<String>) async throws -> [DurableRecord] {
+        guard !events.isEmpty else { return [] }
+        let reply = try await client.evalsha(
+            Scripts.claim, keys: [Self.ownersKey, Self.recordsKey],
+            args: [processID, "\(limit)", "\(RedisTabLock.aliveExpiry.milliseconds)"] + events.sorted())
+        return (reply.array ?? []).compactMap { $0.bytes.flatMap(Self.record) }
+    }
+
+    func finish(_ record: DurableRecord) async throws {
+        _ = try await client.evalsha(
+            Scripts.finish, keys: [Self.ownersKey, Self.recordsKey, RedisStateManager.tabKey(record.token)],
+            args: [record.id, processID, TabState.checkpointField(record.id)])
+    }
+
+    func release(_ ids: [String]) async throws {
+        _ = try await client.evalsha(Scripts.releaseTasks, keys: [Self.ownersKey], args: [processID, Self.releasedChannel] + ids)
+    }
+
+    func cancel(_ id: String) async throws {
+        _ = try await client.evalsha(Scripts.cancel, keys: [Self.ownersKey, Self.recordsKey], args: [id, Self.cancelChannel])
+    }
+
+    func list() async throws -> [DurableTaskInfo] {
+        let replies = try await client.pipeline([["HGETALL", Self.recordsKey], ["HGETALL", Self.ownersKey]])
+        let records = Self.pairs(try replies[0].get()).compactMap { Self.record(Array($0.value.utf8)) }
+        let owners = Self.pairs(try replies[1].get())
+        guard !records.isEmpty else { return [] }
+        let checkpoints = try await client.pipeline(records.map { ["HGET", RedisStateManager.tabKey($0.token), TabState.checkpointField($0.id)] })
+        return zip(records, checkpoints).map { record, checkpoint in
+            DurableTaskInfo(
+                record: record, owner: owners[record.id] ?? "", checkpoint: (try? checkpoint.get())?.bytes.flatMap { try? JSON(parsing: $0) })
+        }.sorted { $0.record.since < $1.record.since }
+    }
+
+    private static func record(_ bytes: [UInt8]) -> DurableRecord? {
+        try? JSON(parsing: bytes).decode(DurableRecord.self)
+    }
+
+    private static func pairs(_ reply: RESPValue) -> [String: String] {
+        let items = reply.array ?? []
+        var out: [String: String] = [:]
+        for index in stride(from: 0, to: items.count - 1, by: 2) {
+            guard let key = items[index].bytes, let value = items[index + 1].bytes else { continue }
+            out[String(decoding: key, as: UTF8.self)] = String(decoding: value, as: UTF8.self)
+        }
+        return out
+    }
+}
