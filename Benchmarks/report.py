@@ -13,6 +13,7 @@ TARGETS = ("rill", "echo", "reflex")
 KEEP_HEADING = "## Where the time goes"
 BASELINE_HEADING = "## Against the previous version"
 FANOUT_HEADING = "## fanout: one writer, N linked idle tabs"
+DURABLE_HEADING = "## durable: background tasks that outlive their process (Redis)"
 FANOUT_TARGETS = ("rill", "rill-redis", "reflex", "reflex-redis")
 
 
@@ -198,6 +199,29 @@ def fanout(results):
     return lines + ["| target | status | figures |", "|---|---|---|"] + rows + [""]
 
 
+def durable(results):
+    """The background scenario in Redis mode with normal and with durable tasks, from the same runs."""
+    counts = sorted({k[2] for k in results if k[0] == "background_durable"})
+    lines = [
+        DURABLE_HEADING,
+        "",
+        "K tabs each start a task of 1000 lock blocks on one Rill process keeping its states in Redis,",
+        "once as a normal task and once as a durable one whose every block also commits its step as the",
+        "task's checkpoint; both on the same server in each run. The checkpoint rides in the block's",
+        "own commit script, so a block costs the same round trips either way; the durable task also",
+        "records itself with the commit that starts it and forgets itself when it ends.",
+        "",
+        "| K | normal (s) | durable (s) | durable/normal | server CPU normal (ms) | server CPU durable (ms) |",
+        "|---|---|---|---|---|---|",
+    ]
+    rows = []
+    for k in counts:
+        n, d = (get(results, s, "rill-redis", k, "seconds_all") for s in ("background", "background_durable"))
+        nc, dc = (get(results, s, "rill-redis", k, "server_cpu_ms") for s in ("background", "background_durable"))
+        lines.append(f"| {k} | {fmt(n, 3)} | {fmt(d, 3)} | {fmt(d / n, 2) + '×' if n and d else '-'} | {fmt(nc)} | {fmt(dc)} |")
+    return lines + [""]
+
+
 def replace_section(text, heading, section):
     """`text` with the section under `heading` (up to the next `## `) replaced by `section`, or it appended."""
     if heading in text:
@@ -215,8 +239,16 @@ def main():
     parser.add_argument("--command")
     parser.add_argument("--baseline", help="the revision the rill-before target was built from")
     parser.add_argument("--fanout-only", action="store_true", help="update only the fanout section")
+    parser.add_argument("--durable-only", action="store_true", help="update only the durable section")
     args = parser.parse_args()
     results = medians(args.results)
+    if args.durable_only:
+        text = open(args.out).read() if os.path.exists(args.out) else "# Benchmarks\n"
+        section = durable(results) + [f"Written by `{args.command}` on "
+                                      f"{datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}.", ""]
+        with open(args.out, "w") as f:
+            f.write(replace_section(text, DURABLE_HEADING, section))
+        return
     if args.fanout_only:
         text = open(args.out).read() if os.path.exists(args.out) else "# Benchmarks\n"
         section = fanout(results) + [f"Written by `{args.command}` on "
@@ -234,6 +266,7 @@ def main():
 
     kept = []
     kept_fanout = []
+    kept_durable = []
     if os.path.exists(args.out):
         with open(args.out) as f:
             text = f.read()
@@ -243,6 +276,10 @@ def main():
             start = text.index(FANOUT_HEADING)
             end = text.find("\n## ", start + len(FANOUT_HEADING))
             kept_fanout = [text[start:end if end >= 0 else len(text)].rstrip(), ""]
+        if DURABLE_HEADING in text:
+            start = text.index(DURABLE_HEADING)
+            end = text.find("\n## ", start + len(DURABLE_HEADING))
+            kept_durable = [text[start:end if end >= 0 else len(text)].rstrip(), ""]
 
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     doc = [
@@ -316,6 +353,7 @@ def main():
                       [f for f in events if f[0] in ("events_per_s", "server_cpu_us_per_event", "p99_ms")])
         doc += redis_table(results, "background", "seconds_all", "background: time until every tab saw 1000 (s)", digits=3)
     doc += [""] + (fanout(results) if any(k[0] == "fanout" for k in results) else kept_fanout)
+    doc += [""] + (durable(results) if any(k[0] == "background_durable" for k in results) else kept_durable)
     doc += ["", "## The issue's targets", ""]
     doc += check(results)
     doc += compared

@@ -24,6 +24,19 @@ struct BenchState {
         }
     }
 
+    /// The same as a durable task (with Redis): each block also commits its step as the task's
+    /// checkpoint, in the same script.
+    @Background(durable: true)
+    private func bgCountDurable(_: BackgroundRun, _ n: Int) async throws {
+        guard (0...1_000_000).contains(n) else { throw CountOutOfRange(n: n) }
+        var step = try checkpoint(Int.self) ?? 0
+        while step < n {
+            let next = step + 1
+            try await withState(checkpoint: next) { $0.counter += 1 }
+            step = next
+        }
+    }
+
     /// Links the tab to the one shared room the fan-out scenario writes to.
     mutating func join() async throws {
         try await link(BenchRoom.self, to: "bench")
@@ -53,5 +66,5 @@ let page = Page("/", title: "Rill bench") {
 }
 // The load generator starts the background task and joins the room directly; no component on the page does.
 try await App.serve(
-    pages: [page], states: [BenchRoom.self], publicEvents: [BenchState.event.bgCount.name, BenchState.event.join.name, BenchRoom.event.increment.name],
+    pages: [page], states: [BenchRoom.self], publicEvents: [BenchState.event.bgCount.name, BenchState.event.bgCountDurable.name, BenchState.event.join.name, BenchRoom.event.increment.name],
     store: RedisStore.self)

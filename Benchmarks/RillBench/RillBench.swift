@@ -106,8 +106,12 @@ struct Background: AsyncParsableCommand {
     @Option(help: "Increments per task (N).")
     var count = 1000
 
+    @Flag(help: "Start the durable variant of the task (each block also commits a checkpoint); Rill only.")
+    var durable = false
+
     func run() async throws {
         let bench = Bench(self.server)
+        let durable = self.durable
         let tabs = try await bench.open(self.tabs)
         let target = self.server.target
         let count = self.count
@@ -118,7 +122,7 @@ struct Background: AsyncParsableCommand {
                 // The echo server has no task to start: it is sent the deltas and sends them back.
                 for value in 1...count { try await tab.client.send(Target.echoDelta(value)) }
             } else {
-                try await tab.client.send(target.backgroundMessage(count: count, id: tab.nextEventID()))
+                try await tab.client.send(target.backgroundMessage(count: count, id: tab.nextEventID(), durable: durable))
             }
             try await tab.waitForCounter(count)
             return (seconds: Double(nanoseconds(ContinuousClock.now - start)) / 1e9, messages: tab.received)
@@ -126,7 +130,7 @@ struct Background: AsyncParsableCommand {
         let after = bench.sample()
         let times = results.map(\.seconds).sorted()
         report([
-            "scenario": "background", "target": self.server.name, "tabs": self.tabs, "count": count,
+            "scenario": durable ? "background_durable" : "background", "target": self.server.name, "tabs": self.tabs, "count": count,
             "tabs_done": results.count,
             "seconds_all": times.last ?? 0, "seconds_median": times[times.count / 2],
             "messages_min": results.map(\.messages).min() ?? 0, "messages_max": results.map(\.messages).max() ?? 0,

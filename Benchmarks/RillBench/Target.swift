@@ -40,10 +40,10 @@ enum Target: String, CaseIterable, Sendable {
         }
     }
 
-    func backgroundMessage(count: Int, id: Int) -> String {
+    func backgroundMessage(count: Int, id: Int, durable: Bool = false) -> String {
         switch self {
         case .rill:
-            #"{"type":"event","name":"bench_state.bg_count","payload":{"n":\#(count)},"id":\#(id)}"#
+            #"{"type":"event","name":"bench_state.bg_count\#(durable ? "_durable" : "")","payload":{"n":\#(count)},"id":\#(id)}"#
         case .echo:
             preconditionFailure("the echo server has no background task; the scenario sends it deltas instead")
         case .reflex:
