@@ -222,6 +222,15 @@ def durable(results):
     return lines + [""]
 
 
+def section_of(text, heading):
+    """The section under `heading` (up to the next `## `) as lines to keep, or none."""
+    if heading not in text:
+        return []
+    start = text.index(heading)
+    end = text.find("\n## ", start + len(heading))
+    return [text[start:end if end >= 0 else len(text)].rstrip(), ""]
+
+
 def replace_section(text, heading, section):
     """`text` with the section under `heading` (up to the next `## `) replaced by `section`, or it appended."""
     if heading in text:
@@ -242,20 +251,14 @@ def main():
     parser.add_argument("--durable-only", action="store_true", help="update only the durable section")
     args = parser.parse_args()
     results = medians(args.results)
-    if args.durable_only:
-        text = open(args.out).read() if os.path.exists(args.out) else "# Benchmarks\n"
-        section = durable(results) + [f"Written by `{args.command}` on "
-                                      f"{datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}.", ""]
-        with open(args.out, "w") as f:
-            f.write(replace_section(text, DURABLE_HEADING, section))
-        return
-    if args.fanout_only:
-        text = open(args.out).read() if os.path.exists(args.out) else "# Benchmarks\n"
-        section = fanout(results) + [f"Written by `{args.command}` on "
-                                     f"{datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}.", ""]
-        with open(args.out, "w") as f:
-            f.write(replace_section(text, FANOUT_HEADING, section))
-        return
+    for only, heading, make in ((args.durable_only, DURABLE_HEADING, durable), (args.fanout_only, FANOUT_HEADING, fanout)):
+        if only:
+            text = open(args.out).read() if os.path.exists(args.out) else "# Benchmarks\n"
+            section = make(results) + [f"Written by `{args.command}` on "
+                                       f"{datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}.", ""]
+            with open(args.out, "w") as f:
+                f.write(replace_section(text, heading, section))
+            return
     compared = baseline(results, args.baseline) if args.baseline else []
     if compared and not any(k[1] == "echo" for k in results):
         # A run of Rill against its previous version only: the rest of the page stays as it was.
@@ -272,14 +275,7 @@ def main():
             text = f.read()
         if KEEP_HEADING in text:
             kept = [text[text.index(KEEP_HEADING):].rstrip(), ""]
-        if FANOUT_HEADING in text:
-            start = text.index(FANOUT_HEADING)
-            end = text.find("\n## ", start + len(FANOUT_HEADING))
-            kept_fanout = [text[start:end if end >= 0 else len(text)].rstrip(), ""]
-        if DURABLE_HEADING in text:
-            start = text.index(DURABLE_HEADING)
-            end = text.find("\n## ", start + len(DURABLE_HEADING))
-            kept_durable = [text[start:end if end >= 0 else len(text)].rstrip(), ""]
+        kept_fanout, kept_durable = section_of(text, FANOUT_HEADING), section_of(text, DURABLE_HEADING)
 
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     doc = [

@@ -143,9 +143,12 @@ enum Scripts {
           local id, owner = owners[i], owners[i + 1]
           if owner ~= ARGV[1] and (owner == '' or redis.call('EXISTS', 'rill:alive:' .. owner) == 0) then
             local record = redis.call('HGET', KEYS[2], id)
-            if not record then
+            local ok, decoded = pcall(cjson.decode, record or '')
+            if not record or not ok then
+              -- A record that is gone or unreadable can never run: it is forgotten.
               redis.call('HDEL', KEYS[1], id)
-            elseif events[cjson.decode(record)['e']] then
+              redis.call('HDEL', KEYS[2], id)
+            elseif events[decoded['e']] then
               redis.call('HSET', KEYS[1], id, ARGV[1])
               out[#out + 1] = record
               if #out >= tonumber(ARGV[2]) then break end
@@ -188,8 +191,9 @@ enum Scripts {
           local record = redis.call('HGET', KEYS[2], ARGV[1])
           redis.call('HDEL', KEYS[1], ARGV[1])
           redis.call('HDEL', KEYS[2], ARGV[1])
-          if record then
-            redis.call('HDEL', 'rill:tab:' .. cjson.decode(record)['t'], '~task:' .. ARGV[1])
+          local ok, decoded = pcall(cjson.decode, record or '')
+          if ok and decoded['t'] then
+            redis.call('HDEL', 'rill:tab:' .. decoded['t'], '~task:' .. ARGV[1])
           end
           return 1
         end

@@ -44,9 +44,13 @@ def wait_until(condition, what, timeout=90):
     raise AssertionError(what)
 
 
+def two(redis, rill, *args):
+    """Two DurableCounter processes sharing `redis`."""
+    return rill("DurableCounter", "--redis", redis.url, *args), rill("DurableCounter", "--redis", redis.url, *args)
+
+
 def test_a_killed_process_s_task_is_resumed_by_the_other_each_step_exactly_once(redis, rill):
-    a = rill("DurableCounter", "--redis", redis.url)
-    b = rill("DurableCounter", "--redis", redis.url)
+    a, b = two(redis, rill)
     tab = token()
     on_a = start_counting(a, tab)
     on_a.wait_for(STATE, "steps", lambda steps: len(steps) >= 20)
@@ -63,8 +67,7 @@ def test_a_killed_process_s_task_is_resumed_by_the_other_each_step_exactly_once(
 
 
 def test_sigterm_hands_the_task_over_at_once_and_it_goes_on_elsewhere(redis, rill):
-    a = rill("DurableCounter", "--redis", redis.url)
-    b = rill("DurableCounter", "--redis", redis.url)
+    a, b = two(redis, rill)
     tab = token()
     on_a = start_counting(a, tab)
     on_a.wait_for(STATE, "steps", lambda steps: len(steps) >= 15)
@@ -80,8 +83,7 @@ def test_sigterm_hands_the_task_over_at_once_and_it_goes_on_elsewhere(redis, ril
 
 
 def test_a_fail_policy_task_is_not_run_again_its_flags_are_reset_and_the_tab_is_told(redis, rill):
-    a = rill("DurableCounter", "--redis", redis.url)
-    b = rill("DurableCounter", "--redis", redis.url)
+    a, b = two(redis, rill)
     tab = token()
     on_a = start_counting(a, tab, resumable=False)
     on_a.wait_for(STATE, "steps", lambda steps: len(steps) >= 5)
@@ -131,8 +133,7 @@ def running_tasks(port):
 def test_a_page_behind_nginx_keeps_counting_on_the_other_process_after_its_own_is_killed(browser, redis, rill, nginx_over):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-    a = rill("DurableCounter", "--redis", redis.url, "--metrics")
-    b = rill("DurableCounter", "--redis", redis.url, "--metrics")
+    a, b = two(redis, rill, "--metrics")
     browser.get(nginx_over(a, b))
     shown = lambda expression: browser.execute_script(f"return window.__rill && window.__rill.state && window.__rill.state.{STATE}.{expression}")
     wait_until(lambda: browser.execute_script("return window.__rill && window.__rill.connected"), "the page did not connect", timeout=30)

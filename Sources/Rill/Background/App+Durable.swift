@@ -89,7 +89,14 @@ extension App {
             while true {
                 let records = try await durable.claim(limit: 32, events: registry.durableEvents)
                 for record in records {
-                    let checkpoint = try? await manager.snapshot(record.token, registry: registry).checkpoints[record.id]
+                    let checkpoint: JSON?
+                    do {
+                        checkpoint = try await manager.snapshot(record.token, registry: registry).checkpoints[record.id]
+                    } catch {
+                        // Without its checkpoint it would redo committed steps: give it back for later.
+                        try? await durable.release([record.id])
+                        throw error
+                    }
                     logger.notice("resuming a durable task its process left", metadata: ["task": "\(record.id)", "event": "\(record.event)", "after_crash": "\(record.afterCrash.rawValue)"])
                     startDurable(record, checkpoint: checkpoint, resumed: true)
                 }

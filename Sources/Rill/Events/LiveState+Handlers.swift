@@ -75,7 +75,9 @@ extension LiveState {
             throw error
         } catch {
             // The store failed, not the block: a durable task goes on from its checkpoint later.
-            if !bodyFailed, context.run.record != nil, !(error is CancellationError) { context.run.end(.suspended) }
+            if !bodyFailed, context.run.record != nil, !(error is CancellationError), !(error is NestedLockError) {
+                context.run.end(.suspended)
+            }
             throw error
         }
         if let checkpoint { context.run.committed(checkpoint) }

@@ -465,14 +465,14 @@ public final class App: Sendable {
             case .background(let cancelOnDisconnect, let durable, let decode):
                 let body = try decode(payload)
                 // A durable task is recorded in a commit of the tab, so it starts in the tab's queue too.
-                guard let id = id ?? (durable != nil && manager.durable != nil ? 0 : nil) else {
+                guard id != nil || (durable != nil && manager.durable != nil) else {
                     if event.cancelInFlight, let id = event.cancelID { tasks.cancel(token: token, id: id) }
                     return try start(token, name: event.name, id: event.cancelID, cancelOnDisconnect: cancelOnDisconnect, body)
                 }
                 // A page's event starts its task once: its id is recorded in a commit, in the
                 // tab's queue, and the task starts after it. A tab with no room for another task
                 // is told so with the id, before anything is recorded.
-                try enqueue(token, QueuedEvent(name: event.name, id: id == 0 ? nil : id, bytes: bytes) { [tasks, maxTasksPerTab] scope in
+                try enqueue(token, QueuedEvent(name: event.name, id: id, bytes: bytes) { [tasks, maxTasksPerTab] scope in
                     if !event.cancelInFlight, tasks.count(of: token) >= maxTasksPerTab { throw TooManyTasksError(limit: maxTasksPerTab) }
                     scope.chain(event)
                 })
@@ -782,7 +782,7 @@ public final class App: Sendable {
                     try await body(snapshot)
                 }
                 self.metrics.tasksOK.increment()
-            } catch is CancellationError where run.ending == .handover {
+            } catch where run.ending == .handover {
                 self.logger.debug("durable background task handed over", metadata: ["event": "\(name)"])
             } catch let error as TaskLostError {
                 self.logger.warning("durable background task stopped: another process runs it", metadata: ["event": "\(name)", "error": "\(error)"])
