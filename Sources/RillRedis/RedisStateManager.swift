@@ -13,9 +13,9 @@ import Synchronization
 /// - A tab is one hash, `rill:tab:<token>`, with a field per substate (JSON); it expires after
 ///   ``tokenExpiry`` without use, or while its socket is with a live process never. A save
 ///   writes only the substates that changed, in one round trip.
-/// - Each tab is guarded by a lock in Redis (``RedisTabLock``: arrival order, kept for a moment
+/// - Each tab is guarded by a lock in Redis (`RedisTabLock`: arrival order, kept for a moment
 ///   between a tab's events, freed at once when a process dies). A holder whose lock expired
-///   (``lockExpiry``) gets ``LockExpiredError`` when it commits, and nothing it wrote is saved.
+///   (``lockExpiry``) gets `LockExpiredError` when it commits, and nothing it wrote is saved.
 /// - Updates for tabs whose socket is with another process travel over pub/sub (``relay``).
 ///   The commit script publishes such an update itself (`StateLease/commit(_:relaying:)`), so
 ///   it leaves exactly when the save succeeds, in the same step, before the lock is freed: a
@@ -41,18 +41,21 @@ public final class RedisStateManager: StateManager {
     private let lock: RedisTabLock
     private let updates: RedisRelay
     private let tasks: RedisDurableTasks
-    /// Keeps durable background tasks: see ``RedisDurableTasks``.
+    /// Keeps durable background tasks: each one's record and owner in Redis, claimed by one
+    /// other process when its owner's alive mark is gone (see docs/durable-tasks.md).
     public var durable: (any DurableTasks)? { tasks }
     private let snapshotTime = Timer(label: "rill_redis_seconds", dimensions: [("command", "snapshot")])
 
     /// Connects to Redis at `url` (`redis://host:port`).
     /// - Parameters:
+    ///   - url: Where Redis listens, `redis://host:port`.
     ///   - tokenExpiry: How long an unused tab's state is kept (default one hour).
     ///   - lockExpiry: How long a lock lives if its holder never frees it (default 10 s).
     ///   - linger: How long to keep a tab's lock after its event committed, for its next event
     ///     (default 50 ms, at most a quarter of `lockExpiry`; zero frees every lock at once).
     ///   - eventLoopGroup: Where the connections to Redis run; the server's own group saves a
     ///     thread hop per command.
+    ///   - logger: Where connection losses and stale stored states are logged.
     public init(
         url: String,
         tokenExpiry: Duration = .seconds(3600),

@@ -67,7 +67,7 @@ public struct DurableTaskInfo: Sendable, Hashable {
 /// How a state manager keeps durable tasks: records written with the commit that started them,
 /// owned by one process at a time, claimed by another when their process is gone.
 ///
-/// ``RedisStateManager`` implements it; with a manager that does not (``MemoryStateManager``)
+/// `RedisStateManager` (in RillRedis) implements it; with a manager that does not (``MemoryStateManager``)
 /// durable tasks run as normal tasks.
 public protocol DurableTasks: Sendable {
     /// Takes over up to `limit` tasks of these events whose process is gone or that were handed
@@ -108,6 +108,8 @@ public struct TaskLostError: Error, CustomStringConvertible {
     /// The task's id.
     public let id: String
 
+    /// The error for the task with this id; thrown by a state manager whose commit found the
+    /// task owned by another process.
     public init(id: String) {
         self.id = id
     }
