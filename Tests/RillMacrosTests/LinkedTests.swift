@@ -58,52 +58,37 @@ struct LinkedTests {
     @Test("a linked var with a value, or a let, is refused with the form to write")
     func refusedForms() {
         for (declaration, plain) in [("@Linked var room = Room()", "var room = Room()"), ("@Linked let room: Room", "let room: Room")] {
-            assertRillExpansion(
-                """
-                @LiveState
-                struct Player {
-                    \(declaration)
-                }
-                """,
-                expandedSource: """
-                struct Player {
-                    \(plain)
-
-                    static let stateInfo = StateInfo<Player>(
-                        name: "player",
-                        parent: nil,
-                        vars: [],
-                        handlers: [:]
-                    )
-
-                    enum Events {}
-
-                    static var event: Events.Type { Events.self }
-                }
-
-                extension Player: LiveState {}
-                """,
-                diagnostics: [
-                    DiagnosticSpec(
-                        message: "write '@Linked var room: SomeSharedState' with a type and no value: the framework gives it the linked key's value",
-                        line: 3, column: 17)
-                ]
-            )
+            assertRefused(
+                declaration, expanded: plain,
+                DiagnosticSpec(
+                    message: "write '@Linked var room: SomeSharedState' with a type and no value: the framework gives it the linked key's value",
+                    line: 3, column: 17))
         }
     }
 
-    @Test("@Linked on a static var or a method is misplaced")
+    @Test("@Linked on a static var is misplaced")
     func misplaced() {
+        assertRefused(
+            "@Linked static var room: Room", expanded: "static var room: Room",
+            DiagnosticSpec(message: "@Linked applies to an instance 'var' of a @LiveState struct", line: 3, column: 5))
+    }
+
+    /// A `Player` state whose only member is `declaration`, which @Linked refuses with `diagnostic`:
+    /// the member stays as written, without the attribute, and the state has no vars.
+    private func assertRefused(
+        _ declaration: String, expanded: String, _ diagnostic: DiagnosticSpec,
+        fileID: StaticString = #fileID, filePath: StaticString = #filePath, line: UInt = #line, column: UInt = #column
+    ) {
         assertRillExpansion(
             """
             @LiveState
             struct Player {
-                @Linked static var room: Room
+                \(declaration)
             }
             """,
             expandedSource: """
             struct Player {
-                static var room: Room
+                \(expanded)
 
                 static let stateInfo = StateInfo<Player>(
                     name: "player",
@@ -119,9 +104,8 @@ struct LinkedTests {
 
             extension Player: LiveState {}
             """,
-            diagnostics: [
-                DiagnosticSpec(message: "@Linked applies to an instance 'var' of a @LiveState struct", line: 3, column: 5)
-            ]
+            diagnostics: [diagnostic],
+            fileID: fileID, filePath: filePath, line: line, column: column
         )
     }
 }
