@@ -108,7 +108,8 @@ struct DurableTaskTests {
         await tab.settle()
         #expect(try await tasks(of: tab.token, in: app).isEmpty)
         #expect(try await tab.state(Stepper.self).steps == [])
-        #expect(app.backgroundTasks.isEmpty)
+        // Other tests' orphans of the same event may be claimed by this app meanwhile.
+        #expect(!app.backgroundTasks.contains { $0.token == tab.token })
     }
 
     @Test func twoProcessesClaimingTheSameOrphansGetEachExactlyOnce() async throws {
