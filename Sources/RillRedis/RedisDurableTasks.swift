@@ -14,14 +14,24 @@ import Synchronization
 ///   three seconds long): the mark is the lease. Every commit of a task's block checks in its
 ///   script that the process still owns the task, so a process that was thought dead cannot save
 ///   a step another process has taken over.
-/// - Each process runs one script a second (and at once when a process hands tasks over) that
-///   takes the tasks whose owner's mark is gone, or that have no owner; it is one step, so
-///   exactly one process gets each task.
+/// - Each process runs one script a second (and at once when a process hands tasks over). It
+///   first takes the owner off the tasks of every process whose mark is gone (processes that
+///   own tasks are the set `rill:task-processes`, each one's tasks the set
+///   `rill:tasks-of:<id>`), putting each in the list of its event's ownerless tasks,
+///   `rill:tasks-free:<event>`; then it takes tasks of the app's events from those lists. It is
+///   one step, so exactly one process gets each task, and it costs the same however many
+///   tasks live processes run.
 /// - A task's checkpoint is a field of its tab's hash, `~task:<id>`, written with the block's
 ///   changes.
 final class RedisDurableTasks: DurableTasks {
     static let ownersKey = "rill:task-owners"
     static let recordsKey = "rill:tasks"
+    /// The set of processes that own durable tasks.
+    static let processesKey = "rill:task-processes"
+    /// Followed by a process id: the set of the tasks that process owns.
+    static let tasksOfPrefix = "rill:tasks-of:"
+    /// Followed by an event name: the list of that event's tasks no process owns, to claim.
+    static let freePrefix = "rill:tasks-free:"
     /// Where a process that handed tasks over says so.
     static let releasedChannel = "rill:tasks:released"
     /// Where a cancelled task's id goes, for the process running it.
@@ -66,7 +76,7 @@ final class RedisDurableTasks: DurableTasks {
     }
 
     func release(_ ids: [String]) async throws {
-        _ = try await client.evalsha(Scripts.releaseTasks, keys: [Self.ownersKey], args: [processID, Self.releasedChannel] + ids)
+        _ = try await client.evalsha(Scripts.releaseTasks, keys: [Self.ownersKey, Self.recordsKey], args: [processID, Self.releasedChannel] + ids)
     }
 
     func cancel(_ id: String) async throws {

@@ -120,41 +120,71 @@ enum Scripts {
 
     /// Lua that records the started tasks: ARGV[first] is the process, ARGV[first + 1] their
     /// number, then id and record pairs; the owners and records hashes are KEYS[keys] and the next.
+    /// The process's task set and the set of owning processes are what a claim looks through.
     private static func record(first: Int, keys: Int) -> String {
         """
         for i = 0, tonumber(ARGV[\(first + 1)]) - 1 do
             redis.call('HSET', KEYS[\(keys)], ARGV[\(first + 2)  + 2 * i], ARGV[\(first)])
             redis.call('HSET', KEYS[\(keys + 1)], ARGV[\(first + 2)  + 2 * i], ARGV[\(first + 3) + 2 * i])
+            redis.call('SADD', '\(RedisDurableTasks.tasksOfPrefix)' .. ARGV[\(first)], ARGV[\(first + 2)  + 2 * i])
+          end
+          if ARGV[\(first + 1)] ~= '0' then
+            redis.call('SADD', '\(RedisDurableTasks.processesKey)', ARGV[\(first)])
           end
         """
     }
 
-    /// Takes over durable tasks of the given events whose owner process has no alive mark (or
-    /// that were handed over: no owner), for the caller's process, and returns their records.
-    /// One step, so two processes never take the same task. Renews the caller's alive mark.
+    /// Lua defining `free(id)`: the task loses its owner and waits in its event's list to be
+    /// claimed; a task whose record is gone or unreadable can never run, so it is forgotten.
+    /// KEYS[1] and KEYS[2] are the owners and records hashes.
+    private static let free = """
+        local function free(id)
+          local record = redis.call('HGET', KEYS[2], id)
+          local ok, decoded = pcall(cjson.decode, record or '')
+          if record and ok and type(decoded) == 'table' and type(decoded['e']) == 'string' then
+            redis.call('HSET', KEYS[1], id, '')
+            redis.call('RPUSH', '\(RedisDurableTasks.freePrefix)' .. decoded['e'], id)
+          else
+            redis.call('HDEL', KEYS[1], id)
+            redis.call('HDEL', KEYS[2], id)
+          end
+        end
+        """
+
+    /// Takes over durable tasks of the given events that no live process owns, for the
+    /// caller's process, and returns their records. First the tasks of each process whose alive
+    /// mark is gone lose their owner; then the caller takes up to the limit from the lists of
+    /// ownerless tasks of its events. One step, so two processes never take the same task; its
+    /// work grows with the number of owning processes and of tasks taken, not with the number
+    /// of tasks live processes run. Renews the caller's alive mark.
     /// KEYS: task owners, task records. ARGV: process id, limit, alive mark expiry ms, event, event, …
     static let claim = RedisScript("""
         redis.call('SET', 'rill:alive:' .. ARGV[1], '1', 'PX', ARGV[3])
-        local events = {}
-        for i = 4, #ARGV do events[ARGV[i]] = true end
-        local owners = redis.call('HGETALL', KEYS[1])
+        \(free)
+        for _, process in ipairs(redis.call('SMEMBERS', '\(RedisDurableTasks.processesKey)')) do
+          if process ~= ARGV[1] and redis.call('EXISTS', 'rill:alive:' .. process) == 0 then
+            for _, id in ipairs(redis.call('SMEMBERS', '\(RedisDurableTasks.tasksOfPrefix)' .. process)) do
+              if redis.call('HGET', KEYS[1], id) == process then free(id) end
+            end
+            redis.call('DEL', '\(RedisDurableTasks.tasksOfPrefix)' .. process)
+            redis.call('SREM', '\(RedisDurableTasks.processesKey)', process)
+          end
+        end
+        local limit = tonumber(ARGV[2])
         local out = {}
-        for i = 1, #owners, 2 do
-          local id, owner = owners[i], owners[i + 1]
-          if owner ~= ARGV[1] and (owner == '' or redis.call('EXISTS', 'rill:alive:' .. owner) == 0) then
-            local record = redis.call('HGET', KEYS[2], id)
-            local ok, decoded = pcall(cjson.decode, record or '')
-            if not record or not ok then
-              -- A record that is gone or unreadable can never run: it is forgotten.
-              redis.call('HDEL', KEYS[1], id)
-              redis.call('HDEL', KEYS[2], id)
-            elseif events[decoded['e']] then
+        for i = 4, #ARGV do
+          while #out < limit do
+            local id = redis.call('LPOP', '\(RedisDurableTasks.freePrefix)' .. ARGV[i])
+            if not id then break end
+            -- An entry of a task cancelled meanwhile is dropped.
+            if redis.call('HGET', KEYS[1], id) == '' then
               redis.call('HSET', KEYS[1], id, ARGV[1])
-              out[#out + 1] = record
-              if #out >= tonumber(ARGV[2]) then break end
+              redis.call('SADD', '\(RedisDurableTasks.tasksOfPrefix)' .. ARGV[1], id)
+              out[#out + 1] = redis.call('HGET', KEYS[2], id)
             end
           end
         end
+        if #out > 0 then redis.call('SADD', '\(RedisDurableTasks.processesKey)', ARGV[1]) end
         return out
         """)
 
@@ -165,24 +195,28 @@ enum Scripts {
         redis.call('HDEL', KEYS[1], ARGV[1])
         redis.call('HDEL', KEYS[2], ARGV[1])
         redis.call('HDEL', KEYS[3], ARGV[3])
+        redis.call('SREM', '\(RedisDurableTasks.tasksOfPrefix)' .. ARGV[2], ARGV[1])
         return 1
         """)
 
     /// Gives up the caller's process's tasks with these ids (no owner: any process may claim
     /// them at once) and tells every process.
-    /// KEYS: task owners. ARGV: process id, channel, task id, task id, …
+    /// KEYS: task owners, task records. ARGV: process id, channel, task id, task id, …
     static let releaseTasks = RedisScript("""
+        \(free)
         for i = 3, #ARGV do
           if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[1] then
-            redis.call('HSET', KEYS[1], ARGV[i], '')
+            free(ARGV[i])
+            redis.call('SREM', '\(RedisDurableTasks.tasksOfPrefix)' .. ARGV[1], ARGV[i])
           end
         end
         redis.call('PUBLISH', ARGV[2], '')
         return 1
         """)
 
-    /// Cancels a durable task: one no live process owns is forgotten at once; the process that
-    /// owns one is told to stop it. Returns 1 if it was forgotten here.
+    /// Cancels a durable task: one no live process owns is forgotten at once (an entry left in
+    /// a list of ownerless tasks is dropped when a claim reaches it); the process that owns one
+    /// is told to stop it. Returns 1 if it was forgotten here.
     /// KEYS: task owners, task records. ARGV: task id, channel.
     static let cancel = RedisScript("""
         local owner = redis.call('HGET', KEYS[1], ARGV[1])
@@ -192,7 +226,7 @@ enum Scripts {
           redis.call('HDEL', KEYS[1], ARGV[1])
           redis.call('HDEL', KEYS[2], ARGV[1])
           local ok, decoded = pcall(cjson.decode, record or '')
-          if ok and decoded['t'] then
+          if ok and type(decoded) == 'table' and decoded['t'] then
             redis.call('HDEL', 'rill:tab:' .. decoded['t'], '~task:' .. ARGV[1])
           end
           return 1

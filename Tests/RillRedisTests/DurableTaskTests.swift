@@ -80,7 +80,10 @@ struct DurableTaskTests {
         let state: JSON = .object(["v": .object(["steps": .array(steps.map { .int($0) }), "cleaned": .int(0), "pause": .int(20)]), "c": .object([:])])
         _ = try await raw.send(["HSET", "rill:tab:\(token)", "stepper", state.serialized(), TabState.checkpointField(id), "\(steps.last ?? 0)"])
         _ = try await raw.send(["HSET", "rill:tasks", id, JSON(argument: record).serialized()])
-        _ = try await raw.send(["HSET", "rill:task-owners", id, "dead-\(UUID().uuidString)"])
+        let dead = "dead-\(UUID().uuidString)"
+        _ = try await raw.send(["HSET", "rill:task-owners", id, dead])
+        _ = try await raw.send(["SADD", "rill:tasks-of:\(dead)", id])
+        _ = try await raw.send(["SADD", "rill:task-processes", dead])
         return id
     }
 
@@ -133,6 +136,42 @@ struct DurableTaskTests {
         #expect(byOne.union(byTwo) == ids, "every orphan is claimed")
         #expect(listOne.count + listTwo.count == 40)
         for id in ids { _ = try await raw.send(["HDEL", "rill:tasks", id]) }
+    }
+
+    @Test func aClaimCostsTheSameHoweverManyTasksLiveProcessesRun() async throws {
+        // A Redis of its own, so only this test's commands are counted.
+        let server = try await RedisServer.start()
+        defer { server.kill() }
+        let client = server.client()
+        func commands() async throws -> Int {
+            let info = try await client.send(["INFO", "commandstats"]).string ?? ""
+            return info.split(whereSeparator: \.isNewline).reduce(0) { sum, line in
+                sum + (Int(line.split(separator: ",").first?.split(separator: "=").last ?? "") ?? 0)
+            }
+        }
+        let event = "stepper.walk"
+        func task(_ owner: String) -> (id: String, commands: [[String]]) {
+            let id = Token.random().rawValue
+            let record = DurableRecord(id: id, token: .random(), event: event, payload: [:], afterCrash: .resume, since: 0)
+            return (id, [
+                ["HSET", "rill:tasks", id, JSON(argument: record).serialized()], ["HSET", "rill:task-owners", id, owner],
+                ["SADD", "rill:tasks-of:\(owner)", id], ["SADD", "rill:task-processes", owner],
+            ])
+        }
+        // A live process runs 2000 tasks; a dead one left 3.
+        _ = try await client.send(["SET", "rill:alive:live", "1", "PX", "600000"])
+        let live = (0..<2000).map { _ in task("live") }, dead = (0..<3).map { _ in task("dead") }
+        _ = try await client.pipeline((live + dead).flatMap(\.commands))
+        let durable = try #require(try RedisStateManager(url: "redis://127.0.0.1:\(server.port)").durable)
+        _ = try await durable.claim(limit: 32, events: ["none.yet"])
+
+        let before = try await commands()
+        let claimed = try await durable.claim(limit: 32, events: [event])
+        let cost = try await commands() - before
+        #expect(Set(claimed.map(\.id)) == Set(dead.map(\.id)), "the dead process's tasks, and only those")
+        // About a dozen commands per task taken, a few per process: nothing per live task.
+        #expect(cost < 100, "a claim ran \(cost) commands beside 2000 tasks of a live process")
+        #expect(try await durable.claim(limit: 32, events: [event]).isEmpty, "each is taken once")
     }
 
     @Test func anOrphanIsResumedFromItsCheckpointByExactlyOneOfTwoProcesses() async throws {

@@ -262,7 +262,7 @@ public final class EventScope: Sendable {
             } else {
                 work.state[S.self] = state
             }
-            var update = StateUpdate(delta: work.state.delta(from: work.sent), commands: work.commands)
+            var update = StateUpdate(delta: try Unsavable.check { work.state.delta(from: work.sent) }, commands: work.commands)
             work.state.number(&update)
             work.sent = work.state
             work.commands = []
@@ -294,8 +294,8 @@ public final class EventScope: Sendable {
 
     /// Closes the scope and returns the state to commit, what the tab has not been sent yet
     /// (not numbered yet), and the held shared key's new value if it changed. Throws the error of
-    /// a refused command, or of a shared state written through the whole tab; then the scope
-    /// stays open for ``abandon()``.
+    /// a refused command, or of a shared state written through the whole tab (then the scope
+    /// stays open for ``abandon()``), or ``UnsavableValueError``.
     func finish() throws -> (TabState, StateUpdate, SharedWrite?) {
         try work.withLock { work in
             if let refused = work.refused { throw refused }
@@ -305,15 +305,17 @@ public final class EventScope: Sendable {
             }
         }
         access.close()
-        return work.withLock { work in
-            work.open = false
-            if let held = work.shared { view?.set(held.value.key.state, held.value.state) }
-            // The update first: computing it updates the computed vars' caches the state keeps.
-            var update = work.rehydrate
-                ? StateUpdate(delta: work.state.hydrate(), isHydration: true, commands: work.commands)
-                : StateUpdate(delta: work.state.delta(from: work.sent), commands: work.commands)
-            update.relinked = work.state.links != work.original.links
-            return (work.state, update, work.shared.flatMap { Self.write($0) })
+        return try Unsavable.check {
+            work.withLock { work in
+                work.open = false
+                if let held = work.shared { view?.set(held.value.key.state, held.value.state) }
+                // The update first: computing it updates the computed vars' caches the state keeps.
+                var update = work.rehydrate
+                    ? StateUpdate(delta: work.state.hydrate(), isHydration: true, commands: work.commands)
+                    : StateUpdate(delta: work.state.delta(from: work.sent), commands: work.commands)
+                update.relinked = work.state.links != work.original.links
+                return (work.state, update, work.shared.flatMap { Self.write($0) })
+            }
         }
     }
 

@@ -75,7 +75,10 @@ extension LiveState {
             throw error
         } catch {
             // The store failed, not the block: a durable task goes on from its checkpoint later.
-            if !bodyFailed, context.run.record != nil, !(error is CancellationError), !(error is NestedLockError) {
+            // A value that cannot be saved would fail again there, so that task fails now.
+            if !bodyFailed, context.run.record != nil, !(error is CancellationError), !(error is NestedLockError),
+                !(error is UnsavableValueError)
+            {
                 context.run.end(.suspended)
             }
             throw error

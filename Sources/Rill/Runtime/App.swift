@@ -522,7 +522,7 @@ public final class App: Sendable {
                 post(token, StateUpdate(acks: [replayed.id]))
             } catch {
                 metrics.eventsFailed.increment()
-                let retry = !handlerFailed && !(error is InvalidCommandError) && !(error is CancellationError)
+                let retry = !handlerFailed && !(error is InvalidCommandError) && !(error is UnsavableValueError) && !(error is CancellationError)
                 report(token, event: event.name, id: event.id, retry: retry, error)
             }
             let more = queues.withLock { queues -> Bool in

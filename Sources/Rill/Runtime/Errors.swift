@@ -107,6 +107,22 @@ public struct NestedLockError: Error, CustomStringConvertible, Sendable {
     }
 }
 
+/// A stored var holds a value JSON cannot carry — a NaN or infinite `Double` or `Float`, or a
+/// value whose `encode(to:)` threw — so the state could not be saved or sent. Nothing the
+/// handler or block changed was saved. Running it again would fail the same way, so the page
+/// does not send the event again and a durable task fails instead of waiting to resume.
+/// A computed var with such a value is sent as `null` instead.
+public struct UnsavableValueError: Error, CustomStringConvertible, Sendable {
+    /// The var: `state_full_name.var_name`.
+    public let path: String
+    /// Why it could not be encoded.
+    public let problem: String
+
+    public var description: String {
+        "'\(path)' cannot be saved: \(problem); JSON has no NaN or infinity, so check the value before assigning it (or keep an optional and assign nil); nothing was changed"
+    }
+}
+
 /// A handler emitted a ``PageCommand`` that breaks its rules; the event failed and changed nothing.
 public struct InvalidCommandError: Error, CustomStringConvertible, Sendable, Equatable {
     /// What is wrong, and what to write instead.

@@ -1,5 +1,7 @@
 // The protocol every state type conforms to, and the description its macro generates.
 
+import Synchronization
+
 /// A state type: one value of it lives per browser tab, on the server.
 ///
 /// Write states with the ``LiveState(name:parent:)`` macro rather than conforming by hand; it
@@ -144,9 +146,42 @@ public struct VarInfo<S: LiveState>: Sendable {
         nonisolated(unsafe) let path = path
         return VarInfo(
             name: name, kind: kind, deps: nil, typeName: "\(V.self)",
-            read: { JSON(argument: $0[keyPath: path]) },
+            read: { state in
+                do {
+                    return try JSON(encoding: state[keyPath: path])
+                } catch {
+                    Unsavable.current?.found(S.fullName + "." + name, error)
+                    return .null
+                }
+            },
             differs: { $0[keyPath: path] != $1[keyPath: path] },
             write: { state, json in state[keyPath: path] = try json.decode(V.self) })
+    }
+}
+
+/// Collects, while a commit's changes are computed, the first stored var that JSON cannot
+/// carry: saved as `null` it would no longer load into its type, so the commit fails instead.
+/// Only the failing path looks it up, so encoding costs nothing more.
+final class Unsavable: Sendable {
+    @TaskLocal static var current: Unsavable?
+
+    private let first = Mutex<UnsavableValueError?>(nil)
+
+    func found(_ path: String, _ error: any Error) {
+        var problem = "\(error)"
+        if case EncodingError.invalidValue(let value, let context) = error {
+            let at = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            problem = "it holds \(type(of: value)) \(value)" + (at.isEmpty ? "" : " at \(at)")
+        }
+        first.withLock { $0 = $0 ?? UnsavableValueError(path: path, problem: problem) }
+    }
+
+    /// Runs `body` collecting, then throws what it found.
+    static func check<R>(_ body: () throws -> R) throws -> R {
+        let check = Unsavable()
+        let result = try $current.withValue(check) { try body() }
+        if let error = check.first.withLock({ $0 }) { throw error }
+        return result
     }
 }
 

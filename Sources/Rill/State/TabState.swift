@@ -198,7 +198,12 @@ extension LiveState {
         for variable in info.vars where variable.isStored {
             if let old, !variable.differs(old, self) { continue }
             if tracksChanges { changed.insert(variable.name) }
-            if variable.kind == .frontend { out[variable.name] = variable.read(self) }
+            if variable.kind == .frontend {
+                out[variable.name] = variable.read(self)
+            } else if Unsavable.current != nil {
+                // A commit checks that a changed backend var can be saved too.
+                _ = variable.read(self)
+            }
         }
         for variable in info.computed {
             if old != nil, cache[variable.name] != nil, !info.readsLinked.contains(variable.name) {
