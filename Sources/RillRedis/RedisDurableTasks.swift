@@ -32,6 +32,8 @@ final class RedisDurableTasks: DurableTasks {
     static let tasksOfPrefix = "rill:tasks-of:"
     /// Followed by an event name: the list of that event's tasks no process owns, to claim.
     static let freePrefix = "rill:tasks-free:"
+    /// Per task, its runs lost in a row before one saved a block (absent: none).
+    static let lostRunsKey = "rill:task-lost-runs"
     /// Where a process that handed tasks over says so.
     static let releasedChannel = "rill:tasks:released"
     /// Where a cancelled task's id goes, for the process running it.
@@ -61,12 +63,17 @@ final class RedisDurableTasks: DurableTasks {
         }
     }
 
-    func claim(limit: Int, events: Set<String>) async throws -> [DurableRecord] {
+    func claim(limit: Int, events: Set<String>) async throws -> [ClaimedTask] {
         guard !events.isEmpty else { return [] }
         let reply = try await client.evalsha(
             Scripts.claim, keys: [Self.ownersKey, Self.recordsKey],
             args: [processID, "\(limit)", "\(RedisTabLock.aliveExpiry.milliseconds)"] + events.sorted())
-        return (reply.array ?? []).compactMap { $0.bytes.flatMap(Self.record) }
+        let items = reply.array ?? []
+        return stride(from: 0, to: items.count - 1, by: 2).compactMap { index in
+            guard let record = items[index].bytes.flatMap(Self.record) else { return nil }
+            let lostRuns = items[index + 1].int ?? 0
+            return ClaimedTask(record: record, lostRuns: lostRuns)
+        }
     }
 
     func finish(_ record: DurableRecord) async throws {
@@ -75,8 +82,9 @@ final class RedisDurableTasks: DurableTasks {
             args: [record.id, processID, TabState.checkpointField(record.id)])
     }
 
-    func release(_ ids: [String]) async throws {
-        _ = try await client.evalsha(Scripts.releaseTasks, keys: [Self.ownersKey, Self.recordsKey], args: [processID, Self.releasedChannel] + ids)
+    func release(_ ids: [String], lost: Bool) async throws {
+        _ = try await client.evalsha(
+            Scripts.releaseTasks, keys: [Self.ownersKey, Self.recordsKey], args: [processID, Self.releasedChannel, lost ? "1" : "0"] + ids)
     }
 
     func cancel(_ id: String) async throws {

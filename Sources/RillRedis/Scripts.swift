@@ -109,11 +109,15 @@ enum Scripts {
     static let taskLostCode = "TASKLOST"
 
     /// Lua that refuses the commit unless the fenced task (ARGV[first], empty for none) is owned
-    /// by the process ARGV[first + 1]; the owners hash is KEYS[keys].
+    /// by the process ARGV[first + 1]; the owners hash is KEYS[keys]. A block that commits is
+    /// the task's progress: its count of lost runs starts again.
     private static func fence(first: Int, keys: Int = 3) -> String {
         """
-        if ARGV[\(first)] ~= '' and redis.call('HGET', KEYS[\(keys)], ARGV[\(first)]) ~= ARGV[\(first + 1)] then
-            return redis.error_reply('\(taskLostCode) the task is owned by another process')
+        if ARGV[\(first)] ~= '' then
+            if redis.call('HGET', KEYS[\(keys)], ARGV[\(first)]) ~= ARGV[\(first + 1)] then
+              return redis.error_reply('\(taskLostCode) the task is owned by another process')
+            end
+            redis.call('HDEL', '\(RedisDurableTasks.lostRunsKey)', ARGV[\(first)])
           end
         """
     }
@@ -134,19 +138,22 @@ enum Scripts {
         """
     }
 
-    /// Lua defining `free(id)`: the task loses its owner and waits in its event's list to be
-    /// claimed; a task whose record is gone or unreadable can never run, so it is forgotten.
-    /// KEYS[1] and KEYS[2] are the owners and records hashes.
+    /// Lua defining `free(id, lost)`: the task loses its owner and waits in its event's list to
+    /// be claimed, one more lost run counted if `lost`; a task whose record is gone or
+    /// unreadable can never run, so it is forgotten. KEYS[1] and KEYS[2] are the owners and
+    /// records hashes.
     private static let free = """
-        local function free(id)
+        local function free(id, lost)
           local record = redis.call('HGET', KEYS[2], id)
           local ok, decoded = pcall(cjson.decode, record or '')
           if record and ok and type(decoded) == 'table' and type(decoded['e']) == 'string' then
             redis.call('HSET', KEYS[1], id, '')
             redis.call('RPUSH', '\(RedisDurableTasks.freePrefix)' .. decoded['e'], id)
+            if lost then redis.call('HINCRBY', '\(RedisDurableTasks.lostRunsKey)', id, 1) end
           else
             redis.call('HDEL', KEYS[1], id)
             redis.call('HDEL', KEYS[2], id)
+            redis.call('HDEL', '\(RedisDurableTasks.lostRunsKey)', id)
           end
         end
         """
@@ -156,21 +163,23 @@ enum Scripts {
     /// mark is gone lose their owner; then the caller takes up to the limit from the lists of
     /// ownerless tasks of its events. One step, so two processes never take the same task; its
     /// work grows with the number of owning processes and of tasks taken, not with the number
-    /// of tasks live processes run. Renews the caller's alive mark.
+    /// of tasks live processes run. Renews the caller's alive mark. A task whose process was
+    /// gone counts one more lost run.
     /// KEYS: task owners, task records. ARGV: process id, limit, alive mark expiry ms, event, event, …
+    /// Returns each task's record and its count of lost runs, one after the other.
     static let claim = RedisScript("""
         redis.call('SET', 'rill:alive:' .. ARGV[1], '1', 'PX', ARGV[3])
         \(free)
         for _, process in ipairs(redis.call('SMEMBERS', '\(RedisDurableTasks.processesKey)')) do
           if process ~= ARGV[1] and redis.call('EXISTS', 'rill:alive:' .. process) == 0 then
             for _, id in ipairs(redis.call('SMEMBERS', '\(RedisDurableTasks.tasksOfPrefix)' .. process)) do
-              if redis.call('HGET', KEYS[1], id) == process then free(id) end
+              if redis.call('HGET', KEYS[1], id) == process then free(id, true) end
             end
             redis.call('DEL', '\(RedisDurableTasks.tasksOfPrefix)' .. process)
             redis.call('SREM', '\(RedisDurableTasks.processesKey)', process)
           end
         end
-        local limit = tonumber(ARGV[2])
+        local limit = 2 * tonumber(ARGV[2])
         local out = {}
         for i = 4, #ARGV do
           while #out < limit do
@@ -181,6 +190,7 @@ enum Scripts {
               redis.call('HSET', KEYS[1], id, ARGV[1])
               redis.call('SADD', '\(RedisDurableTasks.tasksOfPrefix)' .. ARGV[1], id)
               out[#out + 1] = redis.call('HGET', KEYS[2], id)
+              out[#out + 1] = redis.call('HGET', '\(RedisDurableTasks.lostRunsKey)', id) or '0'
             end
           end
         end
@@ -196,17 +206,19 @@ enum Scripts {
         redis.call('HDEL', KEYS[2], ARGV[1])
         redis.call('HDEL', KEYS[3], ARGV[3])
         redis.call('SREM', '\(RedisDurableTasks.tasksOfPrefix)' .. ARGV[2], ARGV[1])
+        redis.call('HDEL', '\(RedisDurableTasks.lostRunsKey)', ARGV[1])
         return 1
         """)
 
     /// Gives up the caller's process's tasks with these ids (no owner: any process may claim
     /// them at once) and tells every process.
-    /// KEYS: task owners, task records. ARGV: process id, channel, task id, task id, …
+    /// KEYS: task owners, task records. ARGV: process id, channel, `1` if their runs were lost
+    /// (else `0`), task id, task id, …
     static let releaseTasks = RedisScript("""
         \(free)
-        for i = 3, #ARGV do
+        for i = 4, #ARGV do
           if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[1] then
-            free(ARGV[i])
+            free(ARGV[i], ARGV[3] == '1')
             redis.call('SREM', '\(RedisDurableTasks.tasksOfPrefix)' .. ARGV[1], ARGV[i])
           end
         end
@@ -225,6 +237,7 @@ enum Scripts {
           local record = redis.call('HGET', KEYS[2], ARGV[1])
           redis.call('HDEL', KEYS[1], ARGV[1])
           redis.call('HDEL', KEYS[2], ARGV[1])
+          redis.call('HDEL', '\(RedisDurableTasks.lostRunsKey)', ARGV[1])
           local ok, decoded = pcall(cjson.decode, record or '')
           if ok and type(decoded) == 'table' and decoded['t'] then
             redis.call('HDEL', 'rill:tab:' .. decoded['t'], '~task:' .. ARGV[1])

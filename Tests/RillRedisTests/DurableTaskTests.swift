@@ -17,6 +17,7 @@ struct Stepper {
     var cleaned = 0
     /// Milliseconds between steps.
     var pause = 20
+    var ratio: Double = 1
 
     @Background(durable: true)
     private func walk(_: BackgroundRun, to total: Int) async throws {
@@ -26,6 +27,17 @@ struct Stepper {
     @Background(durable: true, afterCrash: .fail)
     private func walkOnce(_: BackgroundRun, to total: Int) async throws {
         try await walkSteps(to: total)
+    }
+
+    /// Its second step leaves a value that cannot be saved.
+    @Background(durable: true)
+    private func spoil(_: BackgroundRun) async throws {
+        try await withCleanup {
+            try await withState(checkpoint: 1) { s in s.steps.append(1) }
+            try await withState(checkpoint: 2) { s in s.ratio = s.ratio / 0 }
+        } cleanup: { s in
+            s.cleaned += 1
+        }
     }
 
     private func walkSteps(to total: Int) async throws {
@@ -74,7 +86,9 @@ struct DurableTaskTests {
     }
 
     /// A task record as a process that has since died left it, with the tab's steps and checkpoint.
-    func orphan(_ event: String, token: Token, steps: [Int], afterCrash: AfterCrash = .resume, total: Int = 5) async throws -> String {
+    func orphan(
+        _ event: String, token: Token, steps: [Int], afterCrash: AfterCrash = .resume, total: Int = 5, lostRuns: Int = 0
+    ) async throws -> String {
         let id = Token.random().rawValue
         let record = DurableRecord(id: id, token: token, event: event, payload: ["to": .int(total)], afterCrash: afterCrash, since: 0)
         let state: JSON = .object(["v": .object(["steps": .array(steps.map { .int($0) }), "cleaned": .int(0), "pause": .int(20)]), "c": .object([:])])
@@ -84,6 +98,7 @@ struct DurableTaskTests {
         _ = try await raw.send(["HSET", "rill:task-owners", id, dead])
         _ = try await raw.send(["SADD", "rill:tasks-of:\(dead)", id])
         _ = try await raw.send(["SADD", "rill:task-processes", dead])
+        if lostRuns > 0 { _ = try await raw.send(["HSET", "rill:task-lost-runs", id, "\(lostRuns)"]) }
         return id
     }
 
@@ -115,6 +130,19 @@ struct DurableTaskTests {
         #expect(!app.backgroundTasks.contains { $0.token == tab.token })
     }
 
+    @Test func aBlockThatCannotBeSavedFailsItsTaskInsteadOfPausingIt() async throws {
+        let app = try app()
+        let tab = try await TestTab.connect(to: app)
+        tab.send(Stepper.event.spoil)
+        var update = try await tab.receive()
+        while update.error == nil { update = try await tab.receive() }
+        #expect(update.error?.message.contains("'stepper.ratio' cannot be saved") == true, "\(update.error?.message ?? "")")
+        await tab.settle()
+        #expect(try await tab.state(Stepper.self).cleaned == 1, "its clean-up ran, as for any failure")
+        #expect(try await tab.state(Stepper.self).steps == [1])
+        #expect(try await tasks(of: tab.token, in: app).isEmpty, "it is forgotten, not given up to run again")
+    }
+
     @Test func twoProcessesClaimingTheSameOrphansGetEachExactlyOnce() async throws {
         let url = try #require(redisURL)
         let (one, two) = (try RedisStateManager(url: url), try RedisStateManager(url: url))
@@ -124,7 +152,7 @@ struct DurableTaskTests {
         for _ in 0..<40 { ids.insert(try await orphan(event, token: .random(), steps: [])) }
         @Sendable func claims(_ tasks: any DurableTasks) async throws -> [String] {
             var ids: [String] = []
-            for _ in 0..<20 { ids += try await tasks.claim(limit: 3, events: [event]).map(\.id) }
+            for _ in 0..<20 { ids += try await tasks.claim(limit: 3, events: [event]).map(\.record.id) }
             return ids
         }
         let (first, second) = (try #require(one.durable), try #require(two.durable))
@@ -168,7 +196,7 @@ struct DurableTaskTests {
         let before = try await commands()
         let claimed = try await durable.claim(limit: 32, events: [event])
         let cost = try await commands() - before
-        #expect(Set(claimed.map(\.id)) == Set(dead.map(\.id)), "the dead process's tasks, and only those")
+        #expect(Set(claimed.map(\.record.id)) == Set(dead.map(\.id)), "the dead process's tasks, and only those")
         // About a dozen commands per task taken, a few per process: nothing per live task.
         #expect(cost < 100, "a claim ran \(cost) commands beside 2000 tasks of a live process")
         #expect(try await durable.claim(limit: 32, events: [event]).isEmpty, "each is taken once")
@@ -220,6 +248,46 @@ struct DurableTaskTests {
         #expect(try await tab.state(Stepper.self).cleaned == 1, "its clean-up ran on the process that claimed it")
         #expect(try await tab.state(Stepper.self).steps == [1, 2], "and nothing else")
         #expect(try await tasks(of: token, in: app).isEmpty)
+    }
+
+    @Test func aTaskWhoseRunsKeepBeingLostRunsOnlyItsCleanUpAndTellsTheTab() async throws {
+        let app = try app()
+        let token = Token.random()
+        let tab = try await TestTab.connect(to: app, token: token)
+        _ = try await tab.receive()
+        // Its process died five times in a row before it saved a block; this is the sixth.
+        let id = try await orphan("stepper.walk", token: token, steps: [1, 2], total: 10, lostRuns: App.maxLostRuns)
+        var update = try await tab.receive(timeout: .seconds(20))
+        while update.error == nil { update = try await tab.receive(timeout: .seconds(20)) }
+        let message = update.error?.message ?? ""
+        #expect(message.contains("6 runs of it in a row ended before saving a block"), "\(message)")
+        await tab.settle()
+        #expect(try await tab.state(Stepper.self).cleaned == 1, "its clean-up ran")
+        #expect(try await tab.state(Stepper.self).steps == [1, 2], "and none of its work")
+        #expect(try await tasks(of: token, in: app).isEmpty)
+        #expect(try await raw.send(["HEXISTS", "rill:task-lost-runs", id]).int == 0)
+    }
+
+    @Test func whenTheRunOfItsCleanUpIsLostTooTheTaskIsForgotten() async throws {
+        let app = try app()
+        let token = Token.random()
+        let tab = try await TestTab.connect(to: app, token: token)
+        _ = try await tab.receive()
+        _ = try await orphan("stepper.walk", token: token, steps: [1], total: 10, lostRuns: App.maxLostRuns + 1)
+        let error = try await tab.receiveError(timeout: .seconds(20))
+        #expect(error.message.contains("nor its clean-up"), "\(error.message)")
+        #expect(try await eventually { try await tasks(of: token, in: app).isEmpty })
+        #expect(try await tab.state(Stepper.self).cleaned == 0, "nothing of it ran")
+        #expect(try await tab.state(Stepper.self).steps == [1])
+    }
+
+    @Test func aSavedBlockSetsTheCountOfLostRunsBackToZero() async throws {
+        let app = try app()
+        let token = Token.random()
+        let id = try await orphan("stepper.walk", token: token, steps: [1], total: 4, lostRuns: 3)
+        #expect(try await eventually(timeout: .seconds(20)) { try await app.snapshot(token)[Stepper.self].steps.count == 4 })
+        #expect(try await app.snapshot(token)[Stepper.self].steps == [1, 2, 3, 4], "three lost runs do not stop it")
+        #expect(try await raw.send(["HEXISTS", "rill:task-lost-runs", id]).int == 0)
     }
 
     @Test func shutdownHandsTasksOverAtOnceAndTheyGoOnElsewhere() async throws {

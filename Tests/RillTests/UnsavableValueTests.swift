@@ -41,8 +41,14 @@ struct Gauge {
     }
 }
 
+@LiveState
+struct Scoreboard: SharedState {
+    var mean: Double = 0
+    var games = 0
+}
+
 @Suite struct UnsavableValueTests {
-    let app = makeApp(states: [Gauge.self, CounterState.self])
+    let app = makeApp(states: [Gauge.self, CounterState.self, Scoreboard.self])
 
     @Test func aNaNInAVarFailsTheHandlerNamingTheVarAndChangesNothing() async throws {
         let tab = try await TestTab.connected(to: app)
@@ -97,5 +103,19 @@ struct Gauge {
         other.send(CounterState.event.increment)
         _ = try await failing.receiveError()
         #expect(try await other.receiveDelta() == ["counter_state": ["count": 1]])
+    }
+
+    @Test func aSharedKeyChangedToANaNKeepsItsValue() async throws {
+        let key = "board-\(Token.random())"
+        try await app.modifyShared(Scoreboard.self, key) { $0.games = 2 }
+        await #expect(throws: UnsavableValueError.self) {
+            try await app.modifyShared(Scoreboard.self, key) { board in
+                board.games = 0
+                board.mean = 0 / Double(board.games)
+            }
+        }
+        let board = try await app.sharedState(Scoreboard.self, key)
+        #expect(board.games == 2, "nothing of the change was saved")
+        #expect(board.mean == 0)
     }
 }

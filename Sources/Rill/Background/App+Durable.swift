@@ -3,6 +3,11 @@
 import Foundation
 
 extension App {
+    /// How many runs of a durable task in a row may be lost (its process died, or its blocks
+    /// could not be saved) before it saves a block: the next claim runs only its clean-up and
+    /// tells the tab, so a task that takes every process it lands on down stops doing so.
+    public static let maxLostRuns = 5
+
     // MARK: Starting and ending
 
     /// Records for the durable tasks among a commit's chained events, by their index there;
@@ -21,14 +26,20 @@ extension App {
 
     /// Starts a durable task recorded by the commit that just ran, or claimed from a process that
     /// stopped. One that cannot start (its tab runs too many tasks) is forgotten, and the tab told.
-    func startDurable(_ record: DurableRecord, checkpoint: JSON? = nil, resumed: Bool = false) {
+    func startDurable(_ record: DurableRecord, checkpoint: JSON? = nil, resumed: Bool = false, lostRuns: Int = 0) {
         if closing.withLock({ $0 }), let durable = manager.durable {
             // Started by an event that ran during shutdown: another process runs it.
-            Task { try? await durable.release([record.id]) }
+            Task { try? await durable.release([record.id], lost: false) }
             return
         }
-        let interrupted = resumed && record.afterCrash == .fail
-        let run = TaskRun(record: record, checkpoint: checkpoint, resumed: resumed, interrupted: interrupted)
+        var interruption: TaskInterruptedError?
+        if resumed, lostRuns > Self.maxLostRuns {
+            interruption = TaskInterruptedError(event: record.event, lostRuns: lostRuns)
+        } else if resumed, record.afterCrash == .fail {
+            interruption = TaskInterruptedError(event: record.event)
+        }
+        let interrupted = interruption != nil
+        let run = TaskRun(record: record, checkpoint: checkpoint, resumed: resumed, interruption: interruption)
         do {
             guard case .background(let cancelOnDisconnect, _, let decode)? = registry.handler(record.event)?.kind else {
                 throw UnknownEventError(event: record.event)
@@ -68,7 +79,7 @@ extension App {
                 var wait = Duration.milliseconds(250)
                 while let durable = self?.manager.durable {
                     do {
-                        return try await durable.release([record.id])
+                        return try await durable.release([record.id], lost: true)
                     } catch {
                         try? await Task.sleep(for: wait)
                         wait = min(wait * 2, .seconds(5))
@@ -87,20 +98,28 @@ extension App {
         guard let durable = manager.durable, !closing.withLock({ $0 }) else { return }
         do {
             while true {
-                let records = try await durable.claim(limit: 32, events: registry.durableEvents)
-                for record in records {
+                let claimed = try await durable.claim(limit: 32, events: registry.durableEvents)
+                for (record, lostRuns) in claimed.map({ ($0.record, $0.lostRuns) }) {
+                    if lostRuns > Self.maxLostRuns + 1 {
+                        // The run of its clean-up was lost too: nothing of it runs again.
+                        logger.error("a durable task was forgotten: its runs kept being lost, its clean-up's too", metadata: ["task": "\(record.id)", "event": "\(record.event)", "lost_runs": "\(lostRuns)"])
+                        report(record.token, event: record.event, TaskInterruptedError(event: record.event, lostRuns: lostRuns, cleanedUp: false))
+                        metrics.durableFailed.increment()
+                        try? await durable.finish(record)
+                        continue
+                    }
                     let checkpoint: JSON?
                     do {
                         checkpoint = try await manager.snapshot(record.token, registry: registry).checkpoints[record.id]
                     } catch {
                         // Without its checkpoint it would redo committed steps: give it back for later.
-                        try? await durable.release([record.id])
+                        try? await durable.release([record.id], lost: false)
                         throw error
                     }
-                    logger.notice("resuming a durable task its process left", metadata: ["task": "\(record.id)", "event": "\(record.event)", "after_crash": "\(record.afterCrash.rawValue)"])
-                    startDurable(record, checkpoint: checkpoint, resumed: true)
+                    logger.notice("resuming a durable task its process left", metadata: ["task": "\(record.id)", "event": "\(record.event)", "after_crash": "\(record.afterCrash.rawValue)", "lost_runs": "\(lostRuns)"])
+                    startDurable(record, checkpoint: checkpoint, resumed: true, lostRuns: lostRuns)
                 }
-                if records.count < 32 { return }
+                if claimed.count < 32 { return }
             }
         } catch {
             logger.debug("claiming durable tasks failed; trying again", metadata: ["error": "\(error)"])
@@ -123,7 +142,7 @@ extension App {
         }
         let ids = running.compactMap { $0.1.record?.id }
         do {
-            try await durable.release(ids)
+            try await durable.release(ids, lost: false)
             metrics.durableHandedOver.increment(by: ids.count)
             logger.notice("durable tasks handed over to other processes", metadata: ["tasks": "\(ids.count)"])
         } catch {

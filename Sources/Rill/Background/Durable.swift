@@ -46,6 +46,22 @@ public struct DurableRecord: Sendable, Codable, Hashable {
     }
 }
 
+/// A durable task a process has just taken over.
+public struct ClaimedTask: Sendable, Hashable {
+    /// The task.
+    public let record: DurableRecord
+    /// How many runs of it in a row were lost before one saved a block: its process died, or
+    /// its blocks could not be saved. A task that keeps taking its process down, or that can
+    /// never save, is stopped once this passes ``App/maxLostRuns``.
+    public let lostRuns: Int
+
+    /// Describes a claimed task; made by a state manager's ``DurableTasks/claim(limit:events:)``.
+    public init(record: DurableRecord, lostRuns: Int) {
+        self.record = record
+        self.lostRuns = lostRuns
+    }
+}
+
 /// A durable task somewhere in the cluster, for ``App/durableTasks()``.
 public struct DurableTaskInfo: Sendable, Hashable {
     /// The task.
@@ -72,11 +88,15 @@ public struct DurableTaskInfo: Sendable, Hashable {
 public protocol DurableTasks: Sendable {
     /// Takes over up to `limit` tasks of these events whose process is gone or that were handed
     /// over; each is owned by this process once returned. Exactly one caller gets each task.
-    func claim(limit: Int, events: Set<String>) async throws -> [DurableRecord]
+    /// A task whose process was gone counts one more lost run; a committed block of the task
+    /// (``TaskWrites/block``) sets the count back to zero.
+    func claim(limit: Int, events: Set<String>) async throws -> [ClaimedTask]
     /// Forgets an ended task (and its checkpoint) if this process still owns it.
     func finish(_ record: DurableRecord) async throws
-    /// Gives up this process's tasks with these ids, for others to claim at once.
-    func release(_ ids: [String]) async throws
+    /// Gives up this process's tasks with these ids, for others to claim at once. `lost`: their
+    /// runs could not go on (a block could not be saved), which counts as a lost run; a
+    /// hand-over does not.
+    func release(_ ids: [String], lost: Bool) async throws
     /// Asks whichever process runs the task to cancel it.
     func cancel(_ id: String) async throws
     /// Every durable task of the app, with its owner and last checkpoint.
@@ -119,13 +139,28 @@ public struct TaskLostError: Error, CustomStringConvertible {
     }
 }
 
-/// A durable task with `afterCrash: .fail` was interrupted by its process stopping.
+/// A durable task is not run again: it has `afterCrash: .fail` and its process stopped, or its
+/// runs were lost more than ``App/maxLostRuns`` times in a row before one saved a block.
 public struct TaskInterruptedError: Error, CustomStringConvertible {
     /// The task's event name.
     public let event: String
+    /// How many runs in a row were lost, when that is why it stopped; `nil` for `afterCrash: .fail`.
+    public let lostRuns: Int?
+    /// Whether its clean-up block ran (it did not when the run of the clean-up was lost too).
+    public let cleanedUp: Bool
+
+    init(event: String, lostRuns: Int? = nil, cleanedUp: Bool = true) {
+        self.event = event
+        self.lostRuns = lostRuns
+        self.cleanedUp = cleanedUp
+    }
 
     public var description: String {
-        "background task '\(event)' was interrupted when the process running it stopped; it is not run again (afterCrash: .fail)"
+        guard let lostRuns else {
+            return "background task '\(event)' was interrupted when the process running it stopped; it is not run again (afterCrash: .fail)"
+        }
+        let cleanup = cleanedUp ? "" : ", nor its clean-up (that run was lost too)"
+        return "background task '\(event)' was stopped: \(lostRuns) runs of it in a row ended before saving a block (its process stopped, or its blocks could not be saved); it is not run again\(cleanup). The server log says more"
     }
 }
 
@@ -136,8 +171,9 @@ final class TaskRun: Sendable {
     let record: DurableRecord?
     /// Run again after its process stopped.
     let resumed: Bool
-    /// Run after a crash with `afterCrash: .fail`: only its clean-up runs.
-    let interrupted: Bool
+    /// Set for a run after a crash that must not do the work again (`afterCrash: .fail`, or
+    /// too many lost runs): only its clean-up runs, and it ends with this error.
+    let interruption: TaskInterruptedError?
     private let saved: Mutex<JSON?>
     private let state = Mutex(Ending.running)
     /// Set while the task's clean-up block runs.
@@ -154,11 +190,11 @@ final class TaskRun: Sendable {
         case suspended
     }
 
-    init(record: DurableRecord? = nil, checkpoint: JSON? = nil, resumed: Bool = false, interrupted: Bool = false) {
+    init(record: DurableRecord? = nil, checkpoint: JSON? = nil, resumed: Bool = false, interruption: TaskInterruptedError? = nil) {
         self.record = record
         self.saved = Mutex(checkpoint)
         self.resumed = resumed
-        self.interrupted = interrupted
+        self.interruption = interruption
     }
 
     var checkpoint: JSON? { saved.withLock { $0 } }

@@ -57,8 +57,8 @@ extension LiveState {
 
     private func block<R>(_ checkpoint: JSON?, _ body: (inout Self) async throws -> R) async throws -> R {
         let context = try Self.backgroundContext("withState")
-        // A task resumed with afterCrash: .fail runs its clean-up only.
-        if context.run.interrupted, !TaskRun.cleaning { throw TaskInterruptedError(event: context.task.name) }
+        // A task resumed with afterCrash: .fail, or lost too often, runs its clean-up only.
+        if let interruption = context.run.interruption, !TaskRun.cleaning { throw interruption }
         let result: R
         var bodyFailed = false
         do {
@@ -75,10 +75,7 @@ extension LiveState {
             throw error
         } catch {
             // The store failed, not the block: a durable task goes on from its checkpoint later.
-            // A value that cannot be saved would fail again there, so that task fails now.
-            if !bodyFailed, context.run.record != nil, !(error is CancellationError), !(error is NestedLockError),
-                !(error is UnsavableValueError)
-            {
+            if !bodyFailed, context.run.record != nil, App.mayPass(error) {
                 context.run.end(.suspended)
             }
             throw error
@@ -120,8 +117,8 @@ extension LiveState {
     ) async throws -> R {
         let context = try Self.backgroundContext("withCleanup")
         let outcome: Result<R, any Error>
-        if context.run.interrupted {
-            outcome = .failure(TaskInterruptedError(event: context.task.name))
+        if let interruption = context.run.interruption {
+            outcome = .failure(interruption)
         } else {
             do {
                 outcome = .success(try await body())

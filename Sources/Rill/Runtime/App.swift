@@ -500,6 +500,14 @@ public final class App: Sendable {
         if startDrain { Task.detached(executorPreference: executor(token)) { await self.drain(token) } }
     }
 
+    /// Whether an error thrown around a handler's or block's own code (loading, checking and
+    /// saving its changes) may pass if the work runs again: a store that failed may answer
+    /// later; what the runtime's own checks refuse would be refused the same way.
+    static func mayPass(_ error: any Error) -> Bool {
+        !(error is InvalidCommandError || error is UnsavableValueError || error is SharedKeyOrderError
+            || error is NestedLockError || error is CancellationError)
+    }
+
     /// Runs a tab's queued events one by one; the running event stays at the head so that a
     /// queue entry exists exactly while a drain runs.
     private func drain(_ token: Token) async {
@@ -522,7 +530,7 @@ public final class App: Sendable {
                 post(token, StateUpdate(acks: [replayed.id]))
             } catch {
                 metrics.eventsFailed.increment()
-                let retry = !handlerFailed && !(error is InvalidCommandError) && !(error is UnsavableValueError) && !(error is CancellationError)
+                let retry = !handlerFailed && Self.mayPass(error)
                 report(token, event: event.name, id: event.id, retry: retry, error)
             }
             let more = queues.withLock { queues -> Bool in

@@ -122,7 +122,7 @@ extension App {
         do {
             var hold = EventScope.Hold(lease: lease, value: lease.value)
             let result = try await body(&hold.value)
-            if let write = EventScope.write(hold) { try await commit(write) }
+            if let write = try Unsavable.check({ EventScope.write(hold) }) { try await commit(write) }
             await lease.release()
             return result
         } catch {
