@@ -15,18 +15,18 @@ import Synchronization
 ///   script that the process still owns the task, so a process that was thought dead cannot save
 ///   a step another process has taken over.
 /// - Each process runs one script a second (and at once when a process hands tasks over). It
-///   first takes the owner off the tasks of every process whose mark is gone (processes that
-///   own tasks are the set `rill:task-processes`, each one's tasks the set
+///   first takes the owner off the tasks of every process whose mark is gone (the processes
+///   that claim tasks are the set `rill:task-processes`, each one's tasks the set
 ///   `rill:tasks-of:<id>`), putting each in the list of its event's ownerless tasks,
-///   `rill:tasks-free:<event>`; then it takes tasks of the app's events from those lists. It is
-///   one step, so exactly one process gets each task, and it costs the same however many
-///   tasks live processes run.
+///   `rill:tasks-free:<event>`; then it takes tasks of the app's events from those lists, up to
+///   its fair share of all tasks among the live processes. It is one step, so exactly one
+///   process gets each task, and it costs the same however many tasks live processes run.
 /// - A task's checkpoint is a field of its tab's hash, `~task:<id>`, written with the block's
 ///   changes.
 final class RedisDurableTasks: DurableTasks {
     static let ownersKey = "rill:task-owners"
     static let recordsKey = "rill:tasks"
-    /// The set of processes that own durable tasks.
+    /// The set of processes that claim durable tasks (or own some).
     static let processesKey = "rill:task-processes"
     /// Followed by a process id: the set of the tasks that process owns.
     static let tasksOfPrefix = "rill:tasks-of:"
@@ -82,9 +82,9 @@ final class RedisDurableTasks: DurableTasks {
             args: [record.id, processID, TabState.checkpointField(record.id)])
     }
 
-    func release(_ ids: [String], lost: Bool) async throws {
+    func release(_ ids: [String], _ reason: ReleaseReason) async throws {
         _ = try await client.evalsha(
-            Scripts.releaseTasks, keys: [Self.ownersKey, Self.recordsKey], args: [processID, Self.releasedChannel, lost ? "1" : "0"] + ids)
+            Scripts.releaseTasks, keys: [Self.ownersKey, Self.recordsKey], args: [processID, Self.releasedChannel, reason.rawValue] + ids)
     }
 
     func cancel(_ id: String) async throws {

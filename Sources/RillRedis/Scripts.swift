@@ -160,16 +160,20 @@ enum Scripts {
 
     /// Takes over durable tasks of the given events that no live process owns, for the
     /// caller's process, and returns their records. First the tasks of each process whose alive
-    /// mark is gone lose their owner; then the caller takes up to the limit from the lists of
-    /// ownerless tasks of its events. One step, so two processes never take the same task; its
-    /// work grows with the number of owning processes and of tasks taken, not with the number
-    /// of tasks live processes run. Renews the caller's alive mark. A task whose process was
-    /// gone counts one more lost run.
+    /// mark is gone lose their owner (counting one more lost run each); then the caller takes,
+    /// from the lists of ownerless tasks of its events, up to the limit and up to its fair
+    /// share: the tasks owned and waiting, divided among the live claiming processes, less what
+    /// it owns (at least one). So a dead process's tasks spread over the others instead of going
+    /// to whichever claims first. One step, so two processes never take the same task; its work
+    /// grows with the number of processes and of tasks taken, not with the number of tasks live
+    /// processes run. Renews the caller's alive mark and counts it among the claimers.
     /// KEYS: task owners, task records. ARGV: process id, limit, alive mark expiry ms, event, event, …
     /// Returns each task's record and its count of lost runs, one after the other.
     static let claim = RedisScript("""
         redis.call('SET', 'rill:alive:' .. ARGV[1], '1', 'PX', ARGV[3])
+        redis.call('SADD', '\(RedisDurableTasks.processesKey)', ARGV[1])
         \(free)
+        local live, owned = 0, 0
         for _, process in ipairs(redis.call('SMEMBERS', '\(RedisDurableTasks.processesKey)')) do
           if process ~= ARGV[1] and redis.call('EXISTS', 'rill:alive:' .. process) == 0 then
             for _, id in ipairs(redis.call('SMEMBERS', '\(RedisDurableTasks.tasksOfPrefix)' .. process)) do
@@ -177,9 +181,17 @@ enum Scripts {
             end
             redis.call('DEL', '\(RedisDurableTasks.tasksOfPrefix)' .. process)
             redis.call('SREM', '\(RedisDurableTasks.processesKey)', process)
+          else
+            live = live + 1
+            owned = owned + redis.call('SCARD', '\(RedisDurableTasks.tasksOfPrefix)' .. process)
           end
         end
-        local limit = 2 * tonumber(ARGV[2])
+        local waiting = 0
+        for i = 4, #ARGV do
+          waiting = waiting + redis.call('LLEN', '\(RedisDurableTasks.freePrefix)' .. ARGV[i])
+        end
+        local share = math.ceil((owned + waiting) / live) - redis.call('SCARD', '\(RedisDurableTasks.tasksOfPrefix)' .. ARGV[1])
+        local limit = 2 * math.min(tonumber(ARGV[2]), math.max(share, 1))
         local out = {}
         for i = 4, #ARGV do
           while #out < limit do
@@ -194,7 +206,6 @@ enum Scripts {
             end
           end
         end
-        if #out > 0 then redis.call('SADD', '\(RedisDurableTasks.processesKey)', ARGV[1]) end
         return out
         """)
 
@@ -212,15 +223,19 @@ enum Scripts {
 
     /// Gives up the caller's process's tasks with these ids (no owner: any process may claim
     /// them at once) and tells every process.
-    /// KEYS: task owners, task records. ARGV: process id, channel, `1` if their runs were lost
-    /// (else `0`), task id, task id, …
+    /// A lost run counts one more; a process handing over stops counting among the claimers.
+    /// KEYS: task owners, task records. ARGV: process id, channel, reason (`handover`, `lost`,
+    /// `retry`), task id, task id, …
     static let releaseTasks = RedisScript("""
         \(free)
         for i = 4, #ARGV do
           if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[1] then
-            free(ARGV[i], ARGV[3] == '1')
+            free(ARGV[i], ARGV[3] == 'lost')
             redis.call('SREM', '\(RedisDurableTasks.tasksOfPrefix)' .. ARGV[1], ARGV[i])
           end
+        end
+        if ARGV[3] == 'handover' then
+          redis.call('SREM', '\(RedisDurableTasks.processesKey)', ARGV[1])
         end
         redis.call('PUBLISH', ARGV[2], '')
         return 1

@@ -152,7 +152,7 @@ struct DurableTaskTests {
         for _ in 0..<40 { ids.insert(try await orphan(event, token: .random(), steps: [])) }
         @Sendable func claims(_ tasks: any DurableTasks) async throws -> [String] {
             var ids: [String] = []
-            for _ in 0..<20 { ids += try await tasks.claim(limit: 3, events: [event]).map(\.record.id) }
+            for _ in 0..<40 { ids += try await tasks.claim(limit: 3, events: [event]).map(\.record.id) }
             return ids
         }
         let (first, second) = (try #require(one.durable), try #require(two.durable))
@@ -200,6 +200,32 @@ struct DurableTaskTests {
         // About a dozen commands per task taken, a few per process: nothing per live task.
         #expect(cost < 100, "a claim ran \(cost) commands beside 2000 tasks of a live process")
         #expect(try await durable.claim(limit: 32, events: [event]).isEmpty, "each is taken once")
+    }
+
+    @Test func aDeadProcesssTasksAreSharedAmongTheLiveOnes() async throws {
+        // A Redis of its own, so the live processes are only these three.
+        let server = try await RedisServer.start()
+        defer { server.kill() }
+        let client = server.client()
+        let url = "redis://127.0.0.1:\(server.port)"
+        let claimers = try (0..<3).map { _ in try #require(try RedisStateManager(url: url).durable) }
+        // Each has claimed once already, as every process does each second.
+        for claimer in claimers { _ = try await claimer.claim(limit: 32, events: ["stepper.walk"]) }
+        var commands: [[String]] = [["SADD", "rill:task-processes", "dead"]]
+        for _ in 0..<90 {
+            let id = Token.random().rawValue
+            let record = DurableRecord(id: id, token: .random(), event: "stepper.walk", payload: [:], afterCrash: .resume, since: 0)
+            commands += [
+                ["HSET", "rill:tasks", id, JSON(argument: record).serialized()], ["HSET", "rill:task-owners", id, "dead"],
+                ["SADD", "rill:tasks-of:dead", id],
+            ]
+        }
+        _ = try await client.pipeline(commands)
+
+        var taken: [Int] = []
+        for claimer in claimers { taken.append(try await claimer.claim(limit: 32, events: ["stepper.walk"]).count) }
+        #expect(taken == [30, 30, 30], "each live process takes its third, not the first one all of them")
+        #expect(try await claimers[0].claim(limit: 32, events: ["stepper.walk"]).isEmpty)
     }
 
     @Test func anOrphanIsResumedFromItsCheckpointByExactlyOneOfTwoProcesses() async throws {

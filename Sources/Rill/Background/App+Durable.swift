@@ -29,7 +29,7 @@ extension App {
     func startDurable(_ record: DurableRecord, checkpoint: JSON? = nil, resumed: Bool = false, lostRuns: Int = 0) {
         if closing.withLock({ $0 }), let durable = manager.durable {
             // Started by an event that ran during shutdown: another process runs it.
-            Task { try? await durable.release([record.id], lost: false) }
+            Task { try? await durable.release([record.id], .handover) }
             return
         }
         var interruption: TaskInterruptedError?
@@ -79,7 +79,7 @@ extension App {
                 var wait = Duration.milliseconds(250)
                 while let durable = self?.manager.durable {
                     do {
-                        return try await durable.release([record.id], lost: true)
+                        return try await durable.release([record.id], .lost)
                     } catch {
                         try? await Task.sleep(for: wait)
                         wait = min(wait * 2, .seconds(5))
@@ -113,7 +113,7 @@ extension App {
                         checkpoint = try await manager.snapshot(record.token, registry: registry).checkpoints[record.id]
                     } catch {
                         // Without its checkpoint it would redo committed steps: give it back for later.
-                        try? await durable.release([record.id], lost: false)
+                        try? await durable.release([record.id], .retry)
                         throw error
                     }
                     logger.notice("resuming a durable task its process left", metadata: ["task": "\(record.id)", "event": "\(record.event)", "after_crash": "\(record.afterCrash.rawValue)", "lost_runs": "\(lostRuns)"])
@@ -129,9 +129,13 @@ extension App {
     /// Stops this process's durable tasks without their clean-up and gives them up, so other
     /// processes run them at once: what a graceful shutdown does before anything else.
     func handOver(until deadline: ContinuousClock.Instant) async {
-        guard let durable = manager.durable else { return }
+        guard let durable = manager.durable, !registry.durableEvents.isEmpty else { return }
         let running = tasks.durable
-        guard !running.isEmpty else { return }
+        guard !running.isEmpty else {
+            // It leaves the processes a claim shares tasks with.
+            try? await durable.release([], .handover)
+            return
+        }
         for (handle, run) in running {
             run.end(.handover)
             tasks.cancel(handle)
@@ -142,7 +146,7 @@ extension App {
         }
         let ids = running.compactMap { $0.1.record?.id }
         do {
-            try await durable.release(ids, lost: false)
+            try await durable.release(ids, .handover)
             metrics.durableHandedOver.increment(by: ids.count)
             logger.notice("durable tasks handed over to other processes", metadata: ["tasks": "\(ids.count)"])
         } catch {

@@ -93,10 +93,8 @@ public protocol DurableTasks: Sendable {
     func claim(limit: Int, events: Set<String>) async throws -> [ClaimedTask]
     /// Forgets an ended task (and its checkpoint) if this process still owns it.
     func finish(_ record: DurableRecord) async throws
-    /// Gives up this process's tasks with these ids, for others to claim at once. `lost`: their
-    /// runs could not go on (a block could not be saved), which counts as a lost run; a
-    /// hand-over does not.
-    func release(_ ids: [String], lost: Bool) async throws
+    /// Gives up this process's tasks with these ids, for any process to claim at once.
+    func release(_ ids: [String], _ reason: ReleaseReason) async throws
     /// Asks whichever process runs the task to cancel it.
     func cancel(_ id: String) async throws
     /// Every durable task of the app, with its owner and last checkpoint.
@@ -104,6 +102,17 @@ public protocol DurableTasks: Sendable {
     /// Routes notices from other processes: tasks were handed over (claim now), or a task is to
     /// be cancelled.
     func bind(released: @escaping @Sendable () -> Void, cancel: @escaping @Sendable (String) -> Void)
+}
+
+/// Why a process gives durable tasks up.
+public enum ReleaseReason: String, Sendable {
+    /// The process is shutting down: others take its tasks at once, and it no longer counts
+    /// among the processes a claim shares tasks with.
+    case handover
+    /// The run could not go on (a block could not be saved): it counts as a lost run.
+    case lost
+    /// This process cannot run it now (its checkpoint could not be read); any process may.
+    case retry
 }
 
 /// What the commit of a durable task's block, or of the handler that started durable tasks,
