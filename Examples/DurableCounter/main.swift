@@ -80,6 +80,10 @@ let page = Page("/", title: "Durable counter") {
             Button(Cond(!DurableCounterState.$running, "Start", "Stop"), onClick: DurableCounterState.event.toggleRunning).id("toggle")
             Button("Reset", onClick: DurableCounterState.event.clearCounter)
         }
+        HStack {
+            NumberInput(value: DurableCounterState.$interval, onChange: DurableCounterState.event.setInterval).width("8em").id("interval")
+            Text("ms between steps")
+        }
         Checkbox(checked: DurableCounterState.$resumable, label: "Resume after a crash", onChange: DurableCounterState.event.setResumable).id("resumable")
         Text(DurableCounterState.$steps.count, " steps committed").id("steps")
     }

@@ -155,3 +155,39 @@ def test_a_page_behind_nginx_keeps_counting_on_the_other_process_after_its_own_i
     assert "16 steps committed" in browser.find_element(By.ID, "steps").text
     from test_metrics import scrape
     assert scrape(other.port).get('rill_durable_tasks_claimed_total{after_crash="resume"}') == 1
+
+
+def test_a_task_that_keeps_taking_its_process_down_is_stopped_through_its_clean_up(redis, rill):
+    """A task whose every process dies while it runs, before it saves a block, is not passed on
+    forever: each death is a lost run, and after 5 in a row (App.maxLostRuns) the next process
+    runs only its clean-up and tells the tab."""
+    tab = token()
+    current = rill("DurableCounter", "--redis", redis.url)
+    # A step every ten minutes: once started, no run of it saves a block again.
+    start_counting(current, tab, interval=600_000)
+    wait_until(lambda: state_on(current, tab)["running"], "the task never started")
+    time.sleep(0.5)  # its first block (the counting slot) committed
+    for lost in range(1, 7):
+        successor = rill("DurableCounter", "--redis", redis.url)
+        if lost == 6:
+            page = successor.socket(tab, resume=True)
+            page.hydrate()
+        current.kill()
+        wait_until(lambda: b"resuming a durable task" in successor.log(), f"lost run {lost}: no process took the task")
+        assert f"lost_runs={lost}".encode() in successor.log(), successor.log()[-2000:]
+        current = successor
+
+    deadline = time.monotonic() + 60
+    while True:
+        assert time.monotonic() < deadline, "the tab was never told"
+        message = page.next(timeout=60)
+        if message["type"] == "error":
+            assert "6 runs of it in a row ended before saving a block" in message["message"], message
+            break
+    final = wait_until(lambda: (lambda s: s if not s["running"] else None)(state_on(current, tab)), "its clean-up never ran")
+    assert final["steps"] == [], final
+    # It is forgotten: a seventh process finds nothing to take.
+    current.kill()
+    last = rill("DurableCounter", "--redis", redis.url)
+    time.sleep(5)
+    assert b"resuming a durable task" not in last.log(), last.log()[-2000:]
