@@ -87,10 +87,12 @@ struct DurableTaskTests {
 
     /// A task record as a process that has since died left it, with the tab's steps and checkpoint.
     func orphan(
-        _ event: String, token: Token, steps: [Int], afterCrash: AfterCrash = .resume, total: Int = 5, lostRuns: Int = 0
+        _ event: String, token: Token, steps: [Int], afterCrash: AfterCrash = .resume, total: Int = 5, lostRuns: Int = 0,
+        payload: [String: JSON]? = nil
     ) async throws -> String {
         let id = Token.random().rawValue
-        let record = DurableRecord(id: id, token: token, event: event, payload: ["to": .int(total)], afterCrash: afterCrash, since: 0)
+        let record = DurableRecord(
+            id: id, token: token, event: event, payload: payload ?? ["to": .int(total)], afterCrash: afterCrash, since: 0)
         let state: JSON = .object(["v": .object(["steps": .array(steps.map { .int($0) }), "cleaned": .int(0), "pause": .int(20)]), "c": .object([:])])
         _ = try await raw.send(["HSET", "rill:tab:\(token)", "stepper", state.serialized(), TabState.checkpointField(id), "\(steps.last ?? 0)"])
         _ = try await raw.send(["HSET", "rill:tasks", id, JSON(argument: record).serialized()])
@@ -305,6 +307,19 @@ struct DurableTaskTests {
         #expect(error.message.contains("nor its clean-up"), "\(error.message)")
         #expect(try await eventually { try await tasks(of: token, in: app).isEmpty })
         #expect(try await tab.state(Stepper.self).cleaned == 0, "nothing of it ran")
+        #expect(try await tab.state(Stepper.self).steps == [1])
+    }
+
+    @Test func aTaskWhoseArgumentsNoLongerFitFailsWhenResumedAndTellsTheTab() async throws {
+        let app = try app()
+        let token = Token.random()
+        let tab = try await TestTab.connect(to: app, token: token)
+        _ = try await tab.receive()
+        // Recorded by an earlier version of the app, whose `to` was a string.
+        _ = try await orphan("stepper.walk", token: token, steps: [1], payload: ["to": "ten"])
+        let error = try await tab.receiveError(timeout: .seconds(20))
+        #expect(error.message.contains("field 'to' must be Int"), "\(error.message)")
+        #expect(try await eventually { try await tasks(of: token, in: app).isEmpty }, "it is forgotten")
         #expect(try await tab.state(Stepper.self).steps == [1])
     }
 
