@@ -1,4 +1,4 @@
-// The Lua scripts that make taking, saving and freeing a tab's (or a shared state key's) lock atomic in Redis.
+// The Lua scripts that make taking, saving and freeing a tab's (or a shared state key's) lock atomic in Redis, and recording, claiming and giving up durable tasks.
 
 import RESP
 
@@ -124,7 +124,7 @@ enum Scripts {
 
     /// Lua that records the started tasks: ARGV[first] is the process, ARGV[first + 1] their
     /// number, then id and record pairs; the owners and records hashes are KEYS[keys] and the next.
-    /// The process's task set and the set of owning processes are what a claim looks through.
+    /// The process's task set and the set of claiming processes are what a claim looks through.
     private static func record(first: Int, keys: Int) -> String {
         """
         for i = 0, tonumber(ARGV[\(first + 1)]) - 1 do

@@ -99,7 +99,8 @@ extension App {
         do {
             while true {
                 let claimed = try await durable.claim(limit: 32, events: registry.durableEvents)
-                for (record, lostRuns) in claimed.map({ ($0.record, $0.lostRuns) }) {
+                for task in claimed {
+                    let (record, lostRuns) = (task.record, task.lostRuns)
                     if lostRuns > Self.maxLostRuns + 1 {
                         // The run of its clean-up was lost too: nothing of it runs again.
                         logger.error("a durable task was forgotten: its runs kept being lost, its clean-up's too", metadata: ["task": "\(record.id)", "event": "\(record.event)", "lost_runs": "\(lostRuns)"])
