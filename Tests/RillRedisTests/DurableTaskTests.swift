@@ -94,13 +94,20 @@ struct DurableTaskTests {
         let record = DurableRecord(
             id: id, token: token, event: event, payload: payload ?? ["to": .int(total)], afterCrash: afterCrash, since: 0)
         let state: JSON = .object(["v": .object(["steps": .array(steps.map { .int($0) }), "cleaned": .int(0), "pause": .int(20)]), "c": .object([:])])
-        _ = try await raw.send(["HSET", "rill:tab:\(token)", "stepper", state.serialized(), TabState.checkpointField(id), "\(steps.last ?? 0)"])
-        _ = try await raw.send(["HSET", "rill:tasks", id, JSON(argument: record).serialized()])
         let dead = "dead-\(UUID().uuidString)"
-        _ = try await raw.send(["HSET", "rill:task-owners", id, dead])
-        _ = try await raw.send(["SADD", "rill:tasks-of:\(dead)", id])
-        _ = try await raw.send(["SADD", "rill:task-processes", dead])
-        if lostRuns > 0 { _ = try await raw.send(["HSET", "rill:task-lost-runs", id, "\(lostRuns)"]) }
+        // In one transaction: the apps of tests running meanwhile claim every second, and must
+        // find the whole task or none of it.
+        let replies = try await raw.pipeline([
+            ["MULTI"],
+            ["HSET", "rill:tab:\(token)", "stepper", state.serialized(), TabState.checkpointField(id), "\(steps.last ?? 0)"],
+            ["HSET", "rill:tasks", id, JSON(argument: record).serialized()],
+            ["HSET", "rill:task-lost-runs", id, "\(lostRuns)"],
+            ["HSET", "rill:task-owners", id, dead],
+            ["SADD", "rill:tasks-of:\(dead)", id],
+            ["SADD", "rill:task-processes", dead],
+            ["EXEC"],
+        ])
+        _ = try replies.last?.get()
         return id
     }
 
