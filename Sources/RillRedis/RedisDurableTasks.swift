@@ -34,6 +34,8 @@ final class RedisDurableTasks: DurableTasks {
     static let freePrefix = "rill:tasks-free:"
     /// Per task, its runs lost in a row before one saved a block (absent: none).
     static let lostRunsKey = "rill:task-lost-runs"
+    /// The tasks whose clean-up block committed: never run again, forgotten when given up.
+    static let endedKey = "rill:task-ended"
     /// Where a process that handed tasks over says so.
     static let releasedChannel = "rill:tasks:released"
     /// Where a cancelled task's id goes, for the process running it.

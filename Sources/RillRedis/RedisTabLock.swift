@@ -168,10 +168,10 @@ final class RedisTabLock: Sendable {
             args: args + taskArguments(tasks), fields: fields, expired: LockExpiredError(token: token), task: tasks.block)
     }
 
-    /// The commit scripts' durable task arguments: the fenced task, this process, and the
-    /// started tasks' ids and records.
+    /// The commit scripts' durable task arguments: the fenced task, this process, whether the
+    /// block is the task's clean-up, and the started tasks' ids and records.
     private func taskArguments(_ tasks: TaskWrites) -> [String] {
-        var args = [tasks.block ?? "", processID, "\(tasks.started.count)"]
+        var args = [tasks.block ?? "", processID, tasks.ending ? "1" : "", "\(tasks.started.count)"]
         for record in tasks.started {
             args.append(record.id)
             args.append(JSON(argument: record).serialized())

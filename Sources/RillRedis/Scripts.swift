@@ -45,14 +45,14 @@ enum Scripts {
     /// tasks a handler started are recorded as this process's with the handler's changes.
     /// KEYS: lock, tab, task owners, task records. ARGV: owner, tab expiry ms (`0`: none), lock
     /// expiry ms, relay channel (empty for none), relay message, fenced task id (empty for none),
-    /// process id, number of started tasks n, then n pairs of task id and record, then field,
-    /// value, field, value, …
+    /// process id, `1` if the block is the fenced task's clean-up (else empty), number of started
+    /// tasks n, then n pairs of task id and record, then field, value, field, value, …
     static let commit = RedisScript("""
         if redis.call('GET', KEYS[1]) ~= ARGV[1] then
           return redis.error_reply('LOCKEXPIRED the lock expired before the commit')
         end
         \(fence(first: 6))
-        local fields = 9 + 2 * tonumber(ARGV[8])
+        local fields = 10 + 2 * tonumber(ARGV[9])
         if #ARGV >= fields then
           redis.call('HSET', KEYS[2], unpack(ARGV, fields))
         end
@@ -62,7 +62,7 @@ enum Scripts {
           redis.call('PEXPIRE', KEYS[2], ARGV[2])
         end
         redis.call('PEXPIRE', KEYS[1], ARGV[3])
-        \(record(first: 7, keys: 3))
+        \(record(process: 7, keys: 3))
         if ARGV[4] ~= '' then
           redis.call('PUBLISH', ARGV[4], ARGV[5])
         end
@@ -75,13 +75,14 @@ enum Scripts {
     /// KEYS: tab lock, tab, key lock, key hash, task owners, task records. ARGV: tab owner, tab
     /// expiry ms, lock expiry ms, relay channel (empty for none), relay message, key owner, key
     /// value, key channel (empty for none), key message, key expiry ms (`0`: none), fenced task
-    /// id, process id, number of started tasks n, n pairs of task id and record, field, value, …
+    /// id, process id, clean-up flag, number of started tasks n, n pairs of task id and record,
+    /// field, value, …
     static let commitWithShared = RedisScript("""
         if redis.call('GET', KEYS[1]) ~= ARGV[1] or redis.call('GET', KEYS[3]) ~= ARGV[6] then
           return redis.error_reply('LOCKEXPIRED the lock expired before the commit')
         end
         \(fence(first: 11, keys: 5))
-        local fields = 14 + 2 * tonumber(ARGV[13])
+        local fields = 15 + 2 * tonumber(ARGV[14])
         if #ARGV >= fields then
           redis.call('HSET', KEYS[2], unpack(ARGV, fields))
         end
@@ -94,7 +95,7 @@ enum Scripts {
           redis.call('PEXPIRE', KEYS[4], ARGV[10])
         end
         redis.call('PEXPIRE', KEYS[3], ARGV[3])
-        \(record(first: 12, keys: 5))
+        \(record(process: 12, keys: 5))
         if ARGV[4] ~= '' then
           redis.call('PUBLISH', ARGV[4], ARGV[5])
         end
@@ -110,7 +111,8 @@ enum Scripts {
 
     /// Lua that refuses the commit unless the fenced task (ARGV[first], empty for none) is owned
     /// by the process ARGV[first + 1]; the owners hash is KEYS[keys]. A block that commits is
-    /// the task's progress: its count of lost runs starts again.
+    /// the task's progress: its count of lost runs starts again. A clean-up block
+    /// (ARGV[first + 2] is `1`) marks the task ended: it is never run again.
     private static func fence(first: Int, keys: Int = 3) -> String {
         """
         if ARGV[\(first)] ~= '' then
@@ -118,35 +120,40 @@ enum Scripts {
               return redis.error_reply('\(taskLostCode) the task is owned by another process')
             end
             redis.call('HDEL', '\(RedisDurableTasks.lostRunsKey)', ARGV[\(first)])
+            if ARGV[\(first + 2)] == '1' then
+              redis.call('HSET', '\(RedisDurableTasks.endedKey)', ARGV[\(first)], '1')
+            end
           end
         """
     }
 
-    /// Lua that records the started tasks: ARGV[first] is the process, ARGV[first + 1] their
+    /// Lua that records the started tasks: ARGV[process] is the process, ARGV[process + 2] their
     /// number, then id and record pairs; the owners and records hashes are KEYS[keys] and the next.
     /// The process's task set and the set of claiming processes are what a claim looks through.
-    private static func record(first: Int, keys: Int) -> String {
-        """
-        for i = 0, tonumber(ARGV[\(first + 1)]) - 1 do
-            redis.call('HSET', KEYS[\(keys)], ARGV[\(first + 2)  + 2 * i], ARGV[\(first)])
-            redis.call('HSET', KEYS[\(keys + 1)], ARGV[\(first + 2)  + 2 * i], ARGV[\(first + 3) + 2 * i])
-            redis.call('SADD', '\(RedisDurableTasks.tasksOfPrefix)' .. ARGV[\(first)], ARGV[\(first + 2)  + 2 * i])
+    private static func record(process: Int, keys: Int) -> String {
+        let count = process + 2, first = process + 3
+        return """
+        for i = 0, tonumber(ARGV[\(count)]) - 1 do
+            redis.call('HSET', KEYS[\(keys)], ARGV[\(first) + 2 * i], ARGV[\(process)])
+            redis.call('HSET', KEYS[\(keys + 1)], ARGV[\(first) + 2 * i], ARGV[\(first + 1) + 2 * i])
+            redis.call('SADD', '\(RedisDurableTasks.tasksOfPrefix)' .. ARGV[\(process)], ARGV[\(first) + 2 * i])
           end
-          if ARGV[\(first + 1)] ~= '0' then
-            redis.call('SADD', '\(RedisDurableTasks.processesKey)', ARGV[\(first)])
+          if ARGV[\(count)] ~= '0' then
+            redis.call('SADD', '\(RedisDurableTasks.processesKey)', ARGV[\(process)])
           end
         """
     }
 
     /// Lua defining `free(id, lost)`: the task loses its owner and waits in its event's list to
     /// be claimed, one more lost run counted if `lost`; a task whose record is gone or
-    /// unreadable can never run, so it is forgotten. KEYS[1] and KEYS[2] are the owners and
-    /// records hashes.
+    /// unreadable can never run, and one whose clean-up committed must not, so they are
+    /// forgotten (with the checkpoint). KEYS[1] and KEYS[2] are the owners and records hashes.
     private static let free = """
         local function free(id, lost)
           local record = redis.call('HGET', KEYS[2], id)
           local ok, decoded = pcall(cjson.decode, record or '')
-          if record and ok and type(decoded) == 'table' and type(decoded['e']) == 'string' then
+          local readable = record and ok and type(decoded) == 'table' and type(decoded['e']) == 'string'
+          if readable and redis.call('HEXISTS', '\(RedisDurableTasks.endedKey)', id) == 0 then
             redis.call('HSET', KEYS[1], id, '')
             redis.call('RPUSH', '\(RedisDurableTasks.freePrefix)' .. decoded['e'], id)
             if lost then redis.call('HINCRBY', '\(RedisDurableTasks.lostRunsKey)', id, 1) end
@@ -154,6 +161,10 @@ enum Scripts {
             redis.call('HDEL', KEYS[1], id)
             redis.call('HDEL', KEYS[2], id)
             redis.call('HDEL', '\(RedisDurableTasks.lostRunsKey)', id)
+            redis.call('HDEL', '\(RedisDurableTasks.endedKey)', id)
+            if readable and type(decoded['t']) == 'string' then
+              redis.call('HDEL', 'rill:tab:' .. decoded['t'], '~task:' .. id)
+            end
           end
         end
         """
@@ -218,6 +229,7 @@ enum Scripts {
         redis.call('HDEL', KEYS[3], ARGV[3])
         redis.call('SREM', '\(RedisDurableTasks.tasksOfPrefix)' .. ARGV[2], ARGV[1])
         redis.call('HDEL', '\(RedisDurableTasks.lostRunsKey)', ARGV[1])
+        redis.call('HDEL', '\(RedisDurableTasks.endedKey)', ARGV[1])
         return 1
         """)
 
@@ -253,6 +265,7 @@ enum Scripts {
           redis.call('HDEL', KEYS[1], ARGV[1])
           redis.call('HDEL', KEYS[2], ARGV[1])
           redis.call('HDEL', '\(RedisDurableTasks.lostRunsKey)', ARGV[1])
+          redis.call('HDEL', '\(RedisDurableTasks.endedKey)', ARGV[1])
           local ok, decoded = pcall(cjson.decode, record or '')
           if ok and type(decoded) == 'table' and decoded['t'] then
             redis.call('HDEL', 'rill:tab:' .. decoded['t'], '~task:' .. ARGV[1])

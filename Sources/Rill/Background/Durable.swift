@@ -124,6 +124,9 @@ public struct TaskWrites: Sendable {
     public internal(set) var block: String?
     /// The task's new checkpoint, saved with the state.
     public internal(set) var checkpoint: JSON?
+    /// This block is the task's clean-up: once it commits, the task is never run again, and a
+    /// process that would take it over forgets it instead.
+    public internal(set) var ending = false
 
     /// Nothing to write.
     public init() {}
@@ -185,6 +188,7 @@ final class TaskRun: Sendable {
     let interruption: TaskInterruptedError?
     private let saved: Mutex<JSON?>
     private let state = Mutex(Ending.running)
+    private let cleaned = Mutex(false)
     /// Set while the task's clean-up block runs.
     @TaskLocal static var cleaning = false
 
@@ -208,6 +212,10 @@ final class TaskRun: Sendable {
 
     var checkpoint: JSON? { saved.withLock { $0 } }
     func committed(_ checkpoint: JSON) { saved.withLock { $0 = checkpoint } }
+
+    /// Whether its clean-up block committed: then it is never run again, wherever it ends.
+    var cleanedUp: Bool { cleaned.withLock { $0 } }
+    func cleanupCommitted() { cleaned.withLock { $0 = true } }
 
     var ending: Ending { state.withLock { $0 } }
     func end(_ ending: Ending) { state.withLock { if $0 == .running { $0 = ending } } }

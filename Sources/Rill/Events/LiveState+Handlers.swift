@@ -131,7 +131,10 @@ extension LiveState {
         // A cancelled task opens no lock block, so the clean-up runs in a task of its own,
         // which is not cancelled; it inherits this task's context, so it is this task's block.
         let cleaned = await Task { try await TaskRun.$cleaning.withValue(true) { try await self.withState(cleanup) } }.result
-        if case .failure(let error) = cleaned {
+        switch cleaned {
+        case .success:
+            context.run.cleanupCommitted()
+        case .failure(let error):
             guard case .failure = outcome else { throw error }
             context.app.report(context.task.token, event: context.task.name, error)
         }

@@ -593,6 +593,7 @@ public final class App: Sendable {
                 if let record = BackgroundContext.current?.run.record, manager.durable != nil {
                     state.tasks.block = record.id
                     state.tasks.checkpoint = checkpoint
+                    state.tasks.ending = TaskRun.cleaning
                 }
                 if quiet, update.isEmpty, shared == nil, !state.changed(since: lease.state) {
                     await lease.release()
@@ -790,6 +791,10 @@ public final class App: Sendable {
                     try await body(snapshot)
                 }
                 self.metrics.tasksOK.increment()
+            } catch let error as TaskInterruptedError where run.cleanedUp {
+                // Its clean-up committed: it ends here even if this process hands it over now.
+                self.metrics.tasksFailed.increment()
+                self.report(token, event: name, error)
             } catch where run.ending == .handover {
                 self.logger.debug("durable background task handed over", metadata: ["event": "\(name)"])
             } catch let error as TaskLostError {
