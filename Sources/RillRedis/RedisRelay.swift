@@ -65,11 +65,8 @@ final class RedisRelay: UpdateRelay {
     }
 
     func supersede(_ token: Token) async throws {
-        _ = try await client.publish(Self.channel(token), Self.supersedeMessage)
+        _ = try await client.publish(Self.channel(token), JSON.object(["s": true, "o": .string(processID)]).serialized())
     }
-
-    /// Published on a tab's channel: the tab took its socket over elsewhere.
-    static let supersedeMessage = #"{"s":true}"#
 
     func attach(_ token: Token) async throws {
         try await subscriber.subscribe([Self.channel(token)])
@@ -114,7 +111,12 @@ final class RedisRelay: UpdateRelay {
         else { return }
         do {
             let json = try JSON(parsing: message.payload)
-            if json["s"] == true { return superseded.withLock { $0 }?(token) ?? () }
+            if json["s"] == true {
+                // This process still hears the channel of a tab that just came back to it: its
+                // own notice, for the other processes, must not close the socket it now serves.
+                if case .string(let origin)? = json["o"], origin == processID { return }
+                return superseded.withLock { $0 }?(token) ?? ()
+            }
             let update = try Self.decode(json)
             received.increment()
             deliver.withLock { $0 }?(token, update)

@@ -111,4 +111,25 @@ final class PageModel: UpdateSink {
         #expect(pages.map { $0.shown.withLock { $0.hydrations } } == [2, 2, 2])
         for (token, page) in zip(tokens, pages) { here.disconnect(token, sink: page) }
     }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aTakeoverNoticeThisProcessSentDoesNotCloseItsOwnSocket() async throws {
+        let server = try await RedisServer.start()
+        defer { server.kill() }
+        let here = App(states: [RelayedState.self], manager: try RedisStateManager(url: "redis://127.0.0.1:\(server.port)"))
+        let elsewhere = App(states: [RelayedState.self], manager: try RedisStateManager(url: "redis://127.0.0.1:\(server.port)"))
+        let token = Token.random()
+        let page = PageModel { here.resync(token) }
+        try await here.connect(token, sink: page)
+        // A tab that comes back to this process at once sends its takeover notice while this
+        // process may still hear its channel: the notice must not close the socket it serves.
+        try await #require(here.manager.relay).supersede(token)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(here.isConnected(token), "the tab's socket was closed by its own process's notice")
+        // Another process's notice does close it.
+        let other = PageModel { elsewhere.resync(token) }
+        try await elsewhere.connect(token, sink: other)
+        #expect(try await eventually { !here.isConnected(token) })
+        elsewhere.disconnect(token, sink: other)
+    }
 }
