@@ -44,6 +44,17 @@ def wait_until(condition, what, timeout=90):
     raise AssertionError(what)
 
 
+def told(socket, text, timeout=60):
+    """Reads the socket's messages until an error arrives; it must say `text`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        assert time.monotonic() < deadline, "the tab was never told"
+        message = socket.next(timeout=timeout)
+        if message["type"] == "error":
+            assert text in message["message"], message
+            return
+
+
 def two(redis, rill, *args):
     """Two DurableCounter processes sharing `redis`."""
     return rill("DurableCounter", "--redis", redis.url, *args), rill("DurableCounter", "--redis", redis.url, *args)
@@ -91,13 +102,7 @@ def test_a_fail_policy_task_is_not_run_again_its_flags_are_reset_and_the_tab_is_
 
     on_b = b.socket(tab, resume=True)
     on_b.hydrate()
-    deadline = time.monotonic() + 60
-    while True:
-        assert time.monotonic() < deadline, "the tab was never told"
-        message = on_b.next(timeout=60)
-        if message["type"] == "error":
-            assert "interrupted" in message["message"], message
-            break
+    told(on_b, "interrupted")
     state = wait_until(lambda: (lambda s: s if not s["running"] else None)(state_on(b, tab)), "the flag was not reset")
     time.sleep(1.5)
     assert state_on(b, tab)["steps"] == state["steps"], "the task ran again"
@@ -177,13 +182,7 @@ def test_a_task_that_keeps_taking_its_process_down_is_stopped_through_its_clean_
         assert f"lost_runs={lost}".encode() in successor.log(), successor.log()[-2000:]
         current = successor
 
-    deadline = time.monotonic() + 60
-    while True:
-        assert time.monotonic() < deadline, "the tab was never told"
-        message = page.next(timeout=60)
-        if message["type"] == "error":
-            assert "6 runs of it in a row ended before saving a block" in message["message"], message
-            break
+    told(page, "6 runs of it in a row ended before saving a block")
     final = wait_until(lambda: (lambda s: s if not s["running"] else None)(state_on(current, tab)), "its clean-up never ran")
     assert final["steps"] == [], final
     # It is forgotten: a seventh process finds nothing to take.
