@@ -81,7 +81,7 @@ final class RedisDurableTasks: DurableTasks {
     func finish(_ record: DurableRecord) async throws {
         _ = try await client.evalsha(
             Scripts.finish, keys: [Self.ownersKey, Self.recordsKey, RedisStateManager.tabKey(record.token)],
-            args: [record.id, processID, TabState.checkpointField(record.id)])
+            args: [record.id, processID])
     }
 
     func release(_ ids: [String], _ reason: ReleaseReason) async throws {

@@ -144,11 +144,33 @@ enum Scripts {
         """
     }
 
+    /// Lua defining `forget(id, tab)`: the task's record, owner, lost-run count and ended mark
+    /// are deleted, and its checkpoint from the hash `tab` when given. KEYS[1] and KEYS[2] are
+    /// the owners and records hashes.
+    private static let forget = """
+        local function forget(id, tab)
+          redis.call('HDEL', KEYS[1], id)
+          redis.call('HDEL', KEYS[2], id)
+          redis.call('HDEL', '\(RedisDurableTasks.lostRunsKey)', id)
+          redis.call('HDEL', '\(RedisDurableTasks.endedKey)', id)
+          if tab then redis.call('HDEL', tab, '~task:' .. id) end
+        end
+        """
+
+    /// The tab hash key of a decoded task record, or false.
+    private static let tabOf = """
+        local function tabOf(decoded)
+          return type(decoded) == 'table' and type(decoded['t']) == 'string' and 'rill:tab:' .. decoded['t']
+        end
+        """
+
     /// Lua defining `free(id, lost)`: the task loses its owner and waits in its event's list to
     /// be claimed, one more lost run counted if `lost`; a task whose record is gone or
     /// unreadable can never run, and one whose clean-up committed must not, so they are
     /// forgotten (with the checkpoint). KEYS[1] and KEYS[2] are the owners and records hashes.
     private static let free = """
+        \(forget)
+        \(tabOf)
         local function free(id, lost)
           local record = redis.call('HGET', KEYS[2], id)
           local ok, decoded = pcall(cjson.decode, record or '')
@@ -158,13 +180,7 @@ enum Scripts {
             redis.call('RPUSH', '\(RedisDurableTasks.freePrefix)' .. decoded['e'], id)
             if lost then redis.call('HINCRBY', '\(RedisDurableTasks.lostRunsKey)', id, 1) end
           else
-            redis.call('HDEL', KEYS[1], id)
-            redis.call('HDEL', KEYS[2], id)
-            redis.call('HDEL', '\(RedisDurableTasks.lostRunsKey)', id)
-            redis.call('HDEL', '\(RedisDurableTasks.endedKey)', id)
-            if readable and type(decoded['t']) == 'string' then
-              redis.call('HDEL', 'rill:tab:' .. decoded['t'], '~task:' .. id)
-            end
+            forget(id, ok and tabOf(decoded))
           end
         end
         """
@@ -221,15 +237,12 @@ enum Scripts {
         """)
 
     /// Forgets an ended durable task and its checkpoint if the caller's process owns it.
-    /// KEYS: task owners, task records, tab. ARGV: task id, process id, checkpoint field.
+    /// KEYS: task owners, task records, tab. ARGV: task id, process id.
     static let finish = RedisScript("""
+        \(forget)
         if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
-        redis.call('HDEL', KEYS[1], ARGV[1])
-        redis.call('HDEL', KEYS[2], ARGV[1])
-        redis.call('HDEL', KEYS[3], ARGV[3])
+        forget(ARGV[1], KEYS[3])
         redis.call('SREM', '\(RedisDurableTasks.tasksOfPrefix)' .. ARGV[2], ARGV[1])
-        redis.call('HDEL', '\(RedisDurableTasks.lostRunsKey)', ARGV[1])
-        redis.call('HDEL', '\(RedisDurableTasks.endedKey)', ARGV[1])
         return 1
         """)
 
@@ -258,18 +271,13 @@ enum Scripts {
     /// is told to stop it. Returns 1 if it was forgotten here.
     /// KEYS: task owners, task records. ARGV: task id, channel.
     static let cancel = RedisScript("""
+        \(forget)
+        \(tabOf)
         local owner = redis.call('HGET', KEYS[1], ARGV[1])
         if not owner then return 0 end
         if owner == '' or redis.call('EXISTS', 'rill:alive:' .. owner) == 0 then
-          local record = redis.call('HGET', KEYS[2], ARGV[1])
-          redis.call('HDEL', KEYS[1], ARGV[1])
-          redis.call('HDEL', KEYS[2], ARGV[1])
-          redis.call('HDEL', '\(RedisDurableTasks.lostRunsKey)', ARGV[1])
-          redis.call('HDEL', '\(RedisDurableTasks.endedKey)', ARGV[1])
-          local ok, decoded = pcall(cjson.decode, record or '')
-          if ok and type(decoded) == 'table' and decoded['t'] then
-            redis.call('HDEL', 'rill:tab:' .. decoded['t'], '~task:' .. ARGV[1])
-          end
+          local ok, decoded = pcall(cjson.decode, redis.call('HGET', KEYS[2], ARGV[1]) or '')
+          forget(ARGV[1], ok and tabOf(decoded))
           return 1
         end
         redis.call('PUBLISH', ARGV[2], ARGV[1])
